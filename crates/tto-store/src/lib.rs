@@ -1,0 +1,195 @@
+//! Storage of tto: SQLite (embedded default) and PostgreSQL through one code path.
+//!
+//! Queries are written once, with `$n` placeholders that both backends understand, and run
+//! through sqlx's `Any` driver. The schema sticks to types that driver carries: integers
+//! (ids, counts, money in fen, shares in parts per million), text (dates, timestamps, JSON)
+//! and booleans (INTEGER 0/1 on SQLite). Two migration directories hold the same schema in
+//! each dialect; a conformance test checks they stay in step.
+//!
+//! Every change happens inside a [`WriteTx`], which locks the chain head first (serialising
+//! writers), and cannot commit without having written at least one audit event. Reads go
+//! through a [`Reader`]. Repositories are free functions over either, and every read of
+//! tenant data takes a [`Scope`]: there is no unscoped query of tenant rows.
+
+pub mod achievements;
+pub mod audit;
+mod codec;
+pub mod feed;
+pub mod institutions;
+mod migrations;
+mod sql;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+mod tx;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Executor};
+
+pub use codec::{format_date, format_timestamp, parse_timestamp};
+pub use tto_domain::InstitutionId;
+pub use tx::{Actor, WriteTx};
+
+/// Which database a [`Store`] talks to; decides the few dialect differences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint was violated (a duplicate slipped past the use case's check,
+    /// e.g. in a race).
+    #[error("duplicate: {0}")]
+    Duplicate(String),
+    /// The row changed since the caller loaded it.
+    #[error("the record was changed by someone else")]
+    StaleVersion,
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL {0:?}: use sqlite:// or postgres://")]
+    UnsupportedUrl(String),
+    #[error("a write transaction must record at least one audit event")]
+    Unaudited,
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            return StoreError::Duplicate(db.message().to_string());
+        }
+        if let sqlx::Error::RowNotFound = e {
+            return StoreError::NotFound;
+        }
+        StoreError::Database(e)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Whose rows a read may see. Computed by `tto-app` from the actor; the store applies it to
+/// every query of tenant data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Regulators and the platform itself: every institution.
+    All,
+    /// One institution's own rows.
+    Institution(InstitutionId),
+    /// Anonymous visitors: published, non-confidential rows, public fields only.
+    Public,
+}
+
+/// Connection settings chosen by the binary.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { max_connections: 8, acquire_timeout: Duration::from_secs(10) }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `sqlite://path` (created if missing; WAL, foreign keys on) or
+    /// `postgres://…`.
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_string(),
+        };
+        let connect_options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the single writer; NORMAL sync is durable
+                        // against a killed process. busy_timeout makes writers queue, not fail.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(connect_options)
+            .await?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<()> {
+        migrations::migrator(self.backend).run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A pooled connection for reads.
+    pub async fn reader(&self) -> Result<Reader> {
+        Ok(Reader(self.pool.acquire().await?))
+    }
+
+    /// Starts a write transaction on behalf of `actor` at `now`.
+    pub async fn write(&self, actor: Actor, now: time::OffsetDateTime) -> Result<WriteTx> {
+        WriteTx::begin(self, actor, now).await
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// A pooled connection for reads.
+pub struct Reader(PoolConnection<Any>);
+
+/// Something repositories can run queries on: a [`Reader`] or a [`WriteTx`].
+pub trait Conn: Send {
+    #[doc(hidden)]
+    fn conn(&mut self) -> &mut AnyConnection;
+}
+
+impl Conn for Reader {
+    fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.0
+    }
+}
