@@ -1,1 +1,115 @@
+//! The use cases of tto.
+//!
+//! [`App`] is what the web layer and the CLI call. Each use case takes the [`Actor`] it runs
+//! for, checks the permission matrix, scopes its reads, runs its writes in one
+//! [`tto_store::WriteTx`] (which records the audit event), and returns domain values or an
+//! [`AppError`]. Nothing here knows HTTP, HTML or JSON wire shapes.
 
+pub mod accounts;
+pub mod achievements;
+pub mod audit_log;
+pub mod authz;
+mod clock;
+mod error;
+pub mod import;
+pub mod institutions;
+pub mod policy_files;
+pub mod tokens;
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use tto_domain::ChainTaxonomy;
+use tto_domain::policy::{PolicyProfile, PolicySet};
+use tto_store::Store;
+
+pub use authz::{Actor, Permission, Role, UserContext, UserId};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{AppError, Result};
+
+/// Settings of the platform (not policy: those are in the profiles).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The jurisdiction whose profile applies (`CN-TJ`).
+    pub jurisdiction: String,
+    /// How long a sign-in lasts without activity.
+    pub session_idle: time::Duration,
+    /// How long a sign-in lasts at most.
+    pub session_max: time::Duration,
+    /// How long an invitation link is valid.
+    pub invitation_ttl: time::Duration,
+    /// Failed sign-ins allowed per account within `throttle_window` before it is locked.
+    pub throttle_per_account: i64,
+    /// Failed sign-ins allowed per network address within `throttle_window`.
+    pub throttle_per_address: i64,
+    pub throttle_window: time::Duration,
+    /// Argon2 cost: memory in KiB, iterations, lanes. Tests lower it; production keeps
+    /// the OWASP-recommended minimum or more.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            jurisdiction: "CN-TJ".to_string(),
+            session_idle: time::Duration::hours(8),
+            session_max: time::Duration::days(7),
+            invitation_ttl: time::Duration::days(7),
+            throttle_per_account: 5,
+            throttle_per_address: 30,
+            throttle_window: time::Duration::minutes(15),
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+struct Inner {
+    store: Store,
+    policy: PolicySet,
+    chains: ChainTaxonomy,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+}
+
+/// The application: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+impl App {
+    pub fn new(store: Store, policy: PolicySet, chains: ChainTaxonomy, clock: Arc<dyn Clock>, settings: Settings) -> App {
+        App { inner: Arc::new(Inner { store, policy, chains, clock, settings }) }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn policy(&self) -> &PolicySet {
+        &self.inner.policy
+    }
+
+    pub fn chains(&self) -> &ChainTaxonomy {
+        &self.inner.chains
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    pub fn today(&self) -> time::Date {
+        self.now().date()
+    }
+
+    /// The profile of the platform's jurisdiction in force on `day`.
+    pub fn profile_on(&self, day: time::Date) -> Option<&PolicyProfile> {
+        self.inner.policy.in_force(&self.inner.settings.jurisdiction, day)
+    }
+}

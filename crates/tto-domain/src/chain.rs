@@ -85,8 +85,11 @@ impl ChainTaxonomy {
             .ok_or_else(|| Violation::UnknownChoice { value: code.to_string() })
     }
 
-    /// Chains whose keywords occur in the text, best first (most distinct keywords matched).
+    /// Chains whose keywords occur in the text, best first (most distinct keywords matched;
+    /// ties in taxonomy order). Keywords are matched case-insensitively (they are kept in
+    /// lower case).
     pub fn suggest(&self, text: &str) -> Vec<ChainCode> {
+        let text = text.to_lowercase();
         let mut scored: Vec<(usize, usize, &IndustrialChain)> = self
             .chains
             .iter()

@@ -2,6 +2,7 @@
 
 /// Declares a closed set of codes with a stable string form, used in storage, the API and
 /// as message-catalogue keys.
+#[macro_export]
 macro_rules! code_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
         $(#[$meta])*

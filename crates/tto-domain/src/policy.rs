@@ -373,7 +373,8 @@ pub struct Parameter {
     pub value: ParamValue,
     pub grade: Grade,
     pub source: Source,
-    pub note: Option<String>,
+    pub note_zh: Option<String>,
+    pub note_en: Option<String>,
     /// When set, the value applies only in this period (inside the profile's own period).
     pub effective: Option<Period>,
 }
@@ -433,7 +434,8 @@ pub struct ParameterDraft {
     pub document: String,
     pub article: Option<String>,
     pub url: Option<String>,
-    pub note: Option<String>,
+    pub note_zh: Option<String>,
+    pub note_en: Option<String>,
     pub effective_from: Option<String>,
     pub effective_until: Option<String>,
 }
@@ -581,7 +583,8 @@ impl PolicySet {
                         article: p.article.clone().filter(|a| !a.trim().is_empty()),
                         url: p.url.clone().filter(|u| !u.trim().is_empty()),
                     },
-                    note: p.note.clone().filter(|n| !n.trim().is_empty()),
+                    note_zh: p.note_zh.clone().filter(|n| !n.trim().is_empty()),
+                    note_en: p.note_en.clone().filter(|n| !n.trim().is_empty()),
                     effective,
                 });
             }
@@ -705,7 +708,8 @@ mod tests {
             document: "测试文件".into(),
             article: Some("第1条".into()),
             url: None,
-            note: None,
+            note_zh: None,
+            note_en: None,
             effective_from: None,
             effective_until: None,
         }

@@ -108,12 +108,17 @@ pub struct Row {
 }
 
 const PUBLISHED: &str = " AND a.status IN ('promoting', 'negotiating', 'converted') AND a.confidentiality <> 'confidential'";
+const OR_PUBLISHED: &str =
+    " OR (a.status IN ('promoting', 'negotiating', 'converted') AND a.confidentiality <> 'confidential'))";
 
 fn apply_scope(q: &mut Sql, scope: Scope) {
     match scope {
         Scope::All => {}
         Scope::Institution(id) => {
             q.push(" AND a.institution_id = ").bind(id.0);
+        }
+        Scope::OwnOrPublic(id) => {
+            q.push(" AND (a.institution_id = ").bind(id.0).push(OR_PUBLISHED);
         }
         Scope::Public => {
             q.push(PUBLISHED);
@@ -392,6 +397,13 @@ pub async fn batch(db: &mut impl Conn, scope: Scope, after_id: i64, limit: i64) 
 pub async fn find_by_title(db: &mut impl Conn, institution: InstitutionId, title: &str) -> Result<Option<AchievementId>> {
     let mut q = Sql::new("SELECT id FROM achievement WHERE institution_id = ");
     q.bind(institution.0).push(" AND title = ").bind(title.to_string()).push(" LIMIT 1");
+    q.fetch_optional(db.conn()).await?.map(|r| i64_col(&r, "id").map(AchievementId)).transpose()
+}
+
+/// The id of the achievement of the institution with this ledger number, if any.
+pub async fn find_by_code(db: &mut impl Conn, institution: InstitutionId, code: &str) -> Result<Option<AchievementId>> {
+    let mut q = Sql::new("SELECT id FROM achievement WHERE institution_id = ");
+    q.bind(institution.0).push(" AND code = ").bind(code.to_string());
     q.fetch_optional(db.conn()).await?.map(|r| i64_col(&r, "id").map(AchievementId)).transpose()
 }
 

@@ -178,3 +178,68 @@ pub async fn verify(db: &mut impl Conn) -> Result<Verdict> {
 pub fn snapshot<const N: usize>(fields: [(&str, Value); N]) -> Value {
     Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
+
+/// Filters of the audit page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    /// Actor label (user name) or kind.
+    pub actor: Option<String>,
+    /// `YYYY-MM-DD`, inclusive.
+    pub from: Option<time::Date>,
+    /// `YYYY-MM-DD`, inclusive.
+    pub to: Option<time::Date>,
+}
+
+fn apply_audit_filter(q: &mut Sql, scope: crate::Scope, f: &AuditFilter) {
+    match scope {
+        crate::Scope::All => {}
+        crate::Scope::Institution(id) | crate::Scope::OwnOrPublic(id) => {
+            q.push(" AND institution_id = ").bind(id.0);
+        }
+        crate::Scope::Public => {
+            q.push(" AND 1 = 0");
+        }
+    }
+    if let Some(t) = &f.entity_type {
+        q.push(" AND entity_type = ").bind(t.clone());
+    }
+    if let Some(id) = &f.entity_id {
+        q.push(" AND entity_id = ").bind(id.clone());
+    }
+    if let Some(actor) = &f.actor {
+        q.push(" AND (actor_label = ").bind(actor.clone()).push(" OR actor_kind = ").bind(actor.clone()).push(")");
+    }
+    if let Some(from) = f.from {
+        q.push(" AND occurred_at >= ").bind(crate::format_date(from));
+    }
+    if let Some(to) = f.to {
+        let next = to.next_day().unwrap_or(to);
+        q.push(" AND occurred_at < ").bind(crate::format_date(next));
+    }
+}
+
+/// A page of events, newest first, visible in `scope`.
+pub async fn list(
+    db: &mut impl Conn,
+    scope: crate::Scope,
+    filter: &AuditFilter,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEvent>> {
+    let mut q = Sql::new(COLUMNS);
+    q.push(" WHERE 1 = 1");
+    apply_audit_filter(&mut q, scope, filter);
+    if let Some(seq) = before_seq {
+        q.push(" AND seq < ").bind(seq);
+    }
+    q.push(" ORDER BY seq DESC LIMIT ").bind(limit);
+    q.fetch_all(db.conn()).await?.iter().map(from_row).collect()
+}
+
+pub async fn count(db: &mut impl Conn, scope: crate::Scope, filter: &AuditFilter) -> Result<i64> {
+    let mut q = Sql::new("SELECT COUNT(*) AS n FROM audit_event WHERE 1 = 1");
+    apply_audit_filter(&mut q, scope, filter);
+    i64_col(&q.fetch_one(db.conn()).await?, "n")
+}

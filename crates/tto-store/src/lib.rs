@@ -11,6 +11,7 @@
 //! through a [`Reader`]. Repositories are free functions over either, and every read of
 //! tenant data takes a [`Scope`]: there is no unscoped query of tenant rows.
 
+pub mod accounts;
 pub mod achievements;
 pub mod audit;
 mod codec;
@@ -87,6 +88,9 @@ pub enum Scope {
     All,
     /// One institution's own rows.
     Institution(InstitutionId),
+    /// Signed-in users of other kinds: their own institution's rows plus public rows of
+    /// everyone else.
+    OwnOrPublic(InstitutionId),
     /// Anonymous visitors: published, non-confidential rows, public fields only.
     Public,
 }

@@ -30,7 +30,7 @@ macro_rules! embedded {
     };
 }
 
-const MIGRATIONS: &[Embedded] = &[embedded!(0001, "foundation")];
+const MIGRATIONS: &[Embedded] = &[embedded!(0001, "foundation"), embedded!(0002, "accounts")];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
     Migrator::with_migrations(

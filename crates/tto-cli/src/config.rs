@@ -1,0 +1,63 @@
+//! Configuration: defaults → `tto.toml` → `TTO_*` environment → command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// `sqlite://path/to/tto.db` or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Address the server listens on.
+    pub bind: String,
+    /// Connections in the database pool.
+    pub max_connections: u32,
+    /// Mark cookies Secure (serve over HTTPS). Set false only for plain-HTTP local use.
+    pub secure_cookies: bool,
+    /// Base URL used in links sent to people (invitations).
+    pub public_url: Option<String>,
+    /// Jurisdiction whose policy profile applies.
+    pub jurisdiction: String,
+    /// A directory of policy profiles to use instead of the embedded ones.
+    pub policy_dir: Option<PathBuf>,
+    /// Log filter (`info`, `tto=debug,info` …).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://tto-data/tto.db".to_string(),
+            bind: "127.0.0.1:8080".to_string(),
+            max_connections: 8,
+            secure_cookies: true,
+            public_url: None,
+            jurisdiction: "CN-TJ".to_string(),
+            policy_dir: None,
+            log: "info".to_string(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `file` (default `tto.toml` in the working directory, if present) and the
+    /// `TTO_*` environment over the defaults.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let path = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("tto.toml"));
+        if file.is_some() && !path.exists() {
+            anyhow::bail!("configuration file {} does not exist", path.display());
+        }
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&path))
+            .merge(Env::prefixed("TTO_").ignore(&["TEST_POSTGRES_URL"]))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        Ok(config)
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+}

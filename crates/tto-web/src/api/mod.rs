@@ -1,0 +1,71 @@
+//! The JSON API under `/api/v1`, described by OpenAPI 3 at `/api/openapi.json`.
+//!
+//! Authentication: `Authorization: Bearer tto_…` (personal access token), or the browser
+//! session cookie plus an `X-CSRF-Token` header on writes. Errors use one envelope
+//! ([`crate::error::ErrorBody`]). Money is a decimal string in yuan; shares are decimal
+//! strings in percent. Lists page with an opaque `cursor`.
+
+pub(crate) mod achievements;
+pub(crate) mod audit;
+mod institutions;
+mod json;
+mod me;
+mod policy;
+mod tokens;
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "tto API",
+        description = "科技成果转化服务平台 · University technology-transfer platform (Tianjin 2023 measures).",
+        version = "1"
+    ),
+    modifiers(&Security),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::error::FieldDetail)),
+    tags(
+        (name = "achievements", description = "The achievement ledger (科技成果台账)"),
+        (name = "institutions", description = "Institutions (tenants)"),
+        (name = "accounts", description = "The signed-in user and personal access tokens"),
+        (name = "audit", description = "The tamper-evident audit trail"),
+        (name = "policy", description = "Policy profiles: rule values with sources"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("tto_…").build()),
+        );
+        components
+            .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::SESSION_COOKIE))));
+    }
+}
+
+pub use audit::audit_filter;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(achievements::list, achievements::create))
+        .routes(routes!(achievements::get_one, achievements::update))
+        .routes(routes!(achievements::transition))
+        .routes(routes!(achievements::timeline))
+        .routes(routes!(institutions::list, institutions::create))
+        .routes(routes!(institutions::get_one, institutions::update))
+        .routes(routes!(me::me))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(audit::list))
+        .routes(routes!(policy::current))
+}

@@ -1,0 +1,182 @@
+//! The message catalogue: every user-visible string in zh-CN and en.
+//!
+//! Catalogues are flat TOML files (`i18n/zh-CN.toml`, `i18n/en.toml`) embedded in the
+//! binary. zh-CN is the default; `?lang=en` switches and the choice is kept in a cookie.
+//! Tests check both catalogues have the same keys and that every key the code and
+//! templates use exists.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use tto_domain::Violation;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "zh" | "zh-cn" | "zh_cn" | "zh-hans" => Some(Lang::Zh),
+            "en" | "en-us" | "en-gb" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+}
+
+pub const ZH_SOURCE: &str = include_str!("../i18n/zh-CN.toml");
+pub const EN_SOURCE: &str = include_str!("../i18n/en.toml");
+
+type Catalogue = HashMap<String, String>;
+
+fn parse(source: &str) -> Catalogue {
+    // Validated by the tests; a broken catalogue shows keys instead of crashing.
+    toml::from_str::<Catalogue>(source).unwrap_or_default()
+}
+
+fn catalogue(lang: Lang) -> &'static Catalogue {
+    static ZH: OnceLock<Catalogue> = OnceLock::new();
+    static EN: OnceLock<Catalogue> = OnceLock::new();
+    match lang {
+        Lang::Zh => ZH.get_or_init(|| parse(ZH_SOURCE)),
+        Lang::En => EN.get_or_init(|| parse(EN_SOURCE)),
+    }
+}
+
+/// Translator for one language, handed to templates as `t`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct T {
+    pub lang: Lang,
+}
+
+impl T {
+    pub fn new(lang: Lang) -> T {
+        T { lang }
+    }
+
+    /// The message for `key`, or the key itself when missing (tests keep that from happening).
+    pub fn s<'a>(&self, key: &'a str) -> &'a str
+    where
+        'static: 'a,
+    {
+        catalogue(self.lang).get(key).map(String::as_str).unwrap_or(key)
+    }
+
+    /// The message for `prefix.code` (labels of codes: statuses, types, roles…).
+    pub fn code(&self, prefix: &str, code: &str) -> String {
+        let key = format!("{prefix}.{code}");
+        catalogue(self.lang).get(&key).cloned().unwrap_or_else(|| code.to_string())
+    }
+
+    /// The message for `key` with `{name}` placeholders filled in.
+    pub fn f(&self, key: &str, args: &[(&str, String)]) -> String {
+        let mut text = catalogue(self.lang).get(key).cloned().unwrap_or_else(|| key.to_string());
+        for (name, value) in args {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+
+    /// A validation problem in words.
+    pub fn violation(&self, v: &Violation) -> String {
+        self.f(&format!("violation.{}", v.code()), &v.args())
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(source: &str) -> std::collections::BTreeSet<String> {
+        toml::from_str::<Catalogue>(source).expect("catalogue parses").into_keys().collect()
+    }
+
+    #[test]
+    fn both_languages_have_the_same_keys() {
+        let zh = keys(ZH_SOURCE);
+        let en = keys(EN_SOURCE);
+        let only_zh: Vec<_> = zh.difference(&en).collect();
+        let only_en: Vec<_> = en.difference(&zh).collect();
+        assert!(only_zh.is_empty() && only_en.is_empty(), "only in zh-CN: {only_zh:?}; only in en: {only_en:?}");
+    }
+
+    /// Every literal key used in templates and code exists.
+    #[test]
+    fn every_used_key_exists() {
+        let zh = keys(ZH_SOURCE);
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut missing = Vec::new();
+        let mut files = Vec::new();
+        for dir in ["templates", "src", "src/pages", "src/api"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() {
+                    files.push(path);
+                }
+            }
+        }
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for pattern in ["t.s(\"", ".s(\"", "t.f(\""] {
+                for (i, _) in text.match_indices(pattern) {
+                    let rest = &text[i + pattern.len()..];
+                    let key = &rest[..rest.find('"').unwrap_or(0)];
+                    if !key.is_empty() && !key.contains('{') && !zh.contains(key) {
+                        missing.push(format!("{}: {key}", path.file_name().unwrap().to_string_lossy()));
+                    }
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "keys missing from the catalogue: {missing:#?}");
+    }
+
+    /// Every code of the domain's closed sets has a label in both languages.
+    #[test]
+    fn every_code_has_a_label() {
+        use tto_domain::policy::{Grade, ParamKey};
+        use tto_domain::{AchievementAction, AchievementStatus, AchievementType, Confidentiality, FundingSource, InstitutionKind};
+        let zh = keys(ZH_SOURCE);
+        let mut wanted = Vec::new();
+        wanted.extend(AchievementType::ALL.iter().map(|c| format!("achievement.type.{}", c.code())));
+        wanted.extend(AchievementStatus::ALL.iter().map(|c| format!("achievement.status.{}", c.code())));
+        wanted.extend(AchievementAction::ALL.iter().map(|c| format!("achievement.action.{}", c.code())));
+        wanted.extend(Confidentiality::ALL.iter().map(|c| format!("achievement.confidentiality.{}", c.code())));
+        wanted.extend(FundingSource::ALL.iter().map(|c| format!("achievement.funding.{}", c.code())));
+        wanted.extend(InstitutionKind::ALL.iter().map(|c| format!("institution.kind.{}", c.code())));
+        wanted.extend(tto_app::Role::ALL.iter().map(|c| format!("role.{}", c.code())));
+        wanted.extend(ParamKey::ALL.iter().map(|c| format!("policy.key.{}", c.code())));
+        wanted.extend(Grade::ALL.iter().map(|c| format!("policy.grade.{}", c.code())));
+        let violations = [
+            "required", "too_long", "out_of_range", "invalid_format", "unknown_choice", "invalid_credit_code",
+            "shares_not_hundred", "negative", "duplicate", "overlapping", "end_before_start", "below_policy_minimum",
+            "stale_version", "main_contributor_required", "password_contains_username", "wrong_password",
+            "role_not_grantable", "no_self_lockout", "not_your_institution", "illegal_transition",
+        ];
+        wanted.extend(violations.iter().map(|v| format!("violation.{v}")));
+        let missing: Vec<_> = wanted.into_iter().filter(|k| !zh.contains(k)).collect();
+        assert!(missing.is_empty(), "labels missing: {missing:#?}");
+    }
+}

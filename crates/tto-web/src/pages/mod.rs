@@ -1,0 +1,285 @@
+//! Server-rendered pages. Every page extends `base.html` with a [`Layout`]: top bar, left
+//! navigation filtered by role, breadcrumb, title. Forms carry the CSRF token and keep what
+//! the user typed when validation fails.
+
+mod account;
+mod achievements;
+mod admin;
+mod home;
+mod policy;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use tto_app::{Actor, AppError, Permission, UserContext};
+
+use crate::AppState;
+use crate::context::Ctx;
+use crate::filters::encode;
+use crate::i18n::{Lang, T};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/achievements", get(achievements::list).post(achievements::create))
+        .route("/achievements/export.xlsx", get(achievements::export))
+        .route("/achievements/new", get(achievements::new_form))
+        .route("/achievements/{id}", get(achievements::detail).post(achievements::update))
+        .route("/achievements/{id}/edit", get(achievements::edit_form))
+        .route("/achievements/{id}/transition", post(achievements::transition))
+        .route("/policy", get(policy::page))
+        .route("/institutions", get(admin::institutions))
+        .route("/sign-in", get(account::sign_in_form).post(account::sign_in))
+        .route("/sign-out", post(account::sign_out))
+        .route("/account/password", get(account::password_form).post(account::change_password))
+        .route("/account/tokens", get(account::tokens).post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/invite/{token}", get(account::invitation_form).post(account::accept_invitation))
+        .route("/admin/users", get(admin::users).post(admin::invite))
+        .route("/admin/users/{id}", post(admin::update_user))
+        .route("/audit", get(admin::audit))
+        .route("/audit/export.xlsx", get(admin::audit_export))
+}
+
+pub struct NavItem {
+    pub label: String,
+    pub href: &'static str,
+    pub active: bool,
+}
+
+pub struct NavGroup {
+    pub label: String,
+    pub items: Vec<NavItem>,
+}
+
+/// What every page shows around its content.
+pub struct Layout {
+    pub t: T,
+    pub title: String,
+    pub user: Option<UserContext>,
+    pub roles_label: String,
+    pub csrf: String,
+    pub nav: Vec<NavGroup>,
+    pub breadcrumbs: Vec<(String, String)>,
+    pub lang_href: String,
+    pub other_lang: &'static str,
+    pub notice: Option<String>,
+}
+
+impl Layout {
+    pub fn new(ctx: &Ctx, title: impl Into<String>) -> Layout {
+        let t = ctx.t();
+        let current = ctx.path.split('?').next().unwrap_or("/").to_string();
+        let user = ctx.actor.user().cloned();
+        let roles_label = user
+            .as_ref()
+            .map(|u| u.roles.iter().map(|r| t.code("role", r.code())).collect::<Vec<_>>().join("、"))
+            .unwrap_or_default();
+        Layout {
+            t,
+            title: title.into(),
+            nav: navigation(&ctx.actor, t, &current),
+            user,
+            roles_label,
+            csrf: ctx.csrf.clone(),
+            breadcrumbs: Vec::new(),
+            lang_href: lang_switch_href(&ctx.path, ctx.lang.other()),
+            other_lang: match ctx.lang {
+                Lang::Zh => "English",
+                Lang::En => "中文",
+            },
+            notice: None,
+        }
+    }
+
+    pub fn crumb(mut self, label: impl Into<String>, href: impl Into<String>) -> Layout {
+        self.breadcrumbs.push((label.into(), href.into()));
+        self
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.t.lang_code()
+    }
+}
+
+fn lang_switch_href(path: &str, to: Lang) -> String {
+    let (base, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && !p.starts_with("lang=")).collect();
+    let lang = format!("lang={}", to.code());
+    pairs.push(&lang);
+    format!("{base}?{}", pairs.join("&"))
+}
+
+/// The left navigation: only what the actor may use, grouped by work area.
+fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
+    let item = |key: &str, href: &'static str| NavItem {
+        label: t.s(key).to_string(),
+        href,
+        active: current == href || (href != "/" && current.starts_with(href) && !current.starts_with("/achievements/new")),
+    };
+    let mut groups = Vec::new();
+    let mut ledger = vec![item("nav.achievements", "/achievements")];
+    if actor.user().is_some() && actor.can(Permission::AchievementCreate) {
+        ledger.push(NavItem { active: current == "/achievements/new", ..item("nav.achievement_new", "/achievements/new") });
+    }
+    groups.push(NavGroup { label: t.s("nav.group.achievements").to_string(), items: ledger });
+    let mut people = vec![item("nav.institutions", "/institutions")];
+    if actor.user().is_some() && actor.can(Permission::UserManage) {
+        people.push(item("nav.users", "/admin/users"));
+    }
+    groups.push(NavGroup { label: t.s("nav.group.people").to_string(), items: people });
+    let mut system = vec![item("nav.policy", "/policy")];
+    if actor.user().is_some() && actor.can(Permission::AuditRead) {
+        system.push(item("nav.audit", "/audit"));
+    }
+    if actor.user().is_some() {
+        system.push(item("nav.tokens", "/account/tokens"));
+        system.push(item("nav.password", "/account/password"));
+    }
+    groups.push(NavGroup { label: t.s("nav.group.system").to_string(), items: system });
+    groups
+}
+
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+pub fn render_status(status: StatusCode, template: &impl Template) -> Response {
+    let mut response = render(template);
+    if response.status() == StatusCode::OK {
+        *response.status_mut() = status;
+    }
+    response
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    heading: String,
+    message: String,
+    status: u16,
+}
+
+/// A full error page without a request context (CSRF failures are found before handlers).
+pub fn error_page(lang: Lang, status: StatusCode, heading: &str, message: &str) -> Response {
+    let ctx = Ctx {
+        actor: Actor::Anonymous,
+        lang,
+        csrf: String::new(),
+        session_token: None,
+        path: "/".to_string(),
+        address: String::new(),
+    };
+    page_error(&ctx, status, heading, message)
+}
+
+fn page_error(ctx: &Ctx, status: StatusCode, heading: &str, message: &str) -> Response {
+    let page = ErrorPage {
+        layout: Layout::new(ctx, heading),
+        heading: heading.to_string(),
+        message: message.to_string(),
+        status: status.as_u16(),
+    };
+    render_status(status, &page)
+}
+
+/// A use-case error as a page: sign-in redirect, 403, 404, 409 … (5xx without detail).
+pub fn fail(ctx: &Ctx, e: AppError) -> Response {
+    let t = ctx.t();
+    match e {
+        AppError::Unauthenticated => Redirect::to(&format!("/sign-in?next={}", encode(&ctx.path))).into_response(),
+        AppError::Forbidden => page_error(ctx, StatusCode::FORBIDDEN, t.s("error.forbidden_title"), t.s("error.forbidden")),
+        AppError::NotFound { .. } => page_error(ctx, StatusCode::NOT_FOUND, t.s("error.not_found_title"), t.s("error.not_found_page")),
+        other => {
+            let api = crate::error::ApiError::from_app(ctx.lang, other);
+            let heading = if api.status.is_server_error() { t.s("error.internal_title") } else { t.s("error.request_title") };
+            page_error(ctx, api.status, heading, &api.body.error.message)
+        }
+    }
+}
+
+pub async fn not_found(ctx: Ctx, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return crate::error::ApiError::from_app(ctx.lang, AppError::NotFound { entity: "route" }).into_response();
+    }
+    let t = ctx.t();
+    page_error(&ctx, StatusCode::NOT_FOUND, t.s("error.not_found_title"), t.s("error.not_found_page"))
+}
+
+/// Redirect after a successful form post (303, so reload does not repost).
+pub fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
+}
+
+/// Field errors for a form: a summary list, and messages by field name.
+#[derive(Debug, Default, Clone)]
+pub struct FormErrors {
+    pub summary: Vec<String>,
+    pub by_field: Vec<(String, String)>,
+}
+
+impl FormErrors {
+    pub fn from_app(t: T, e: &AppError) -> Option<FormErrors> {
+        let mut out = FormErrors::default();
+        match e {
+            AppError::Validation(errors) => {
+                for fe in &errors.errors {
+                    let message = t.violation(&fe.violation);
+                    out.summary.push(format!("{}：{}", field_label(t, &fe.field), message));
+                    out.by_field.push((fe.field.clone(), message));
+                }
+            }
+            AppError::Conflict { field, violation } => {
+                let message = t.violation(violation);
+                out.summary.push(format!("{}：{}", field_label(t, field), message));
+                out.by_field.push((field.clone(), message));
+            }
+            AppError::InvalidCredentials => out.summary.push(t.s("error.invalid_credentials").to_string()),
+            AppError::TooManyAttempts { retry_after_secs } => out
+                .summary
+                .push(t.f("error.too_many_attempts", &[("minutes", retry_after_secs.div_ceil(60).to_string())])),
+            _ => return None,
+        }
+        Some(out)
+    }
+
+    /// Messages for one field (joined), empty when none.
+    pub fn of(&self, field: &str) -> String {
+        self.by_field.iter().filter(|(f, _)| f == field).map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("；")
+    }
+
+    /// Messages for a field and everything under it (`contributors`, `contributors[0].share` …).
+    pub fn under(&self, prefix: &str) -> String {
+        self.by_field
+            .iter()
+            .filter(|(f, _)| f == prefix || f.starts_with(&format!("{prefix}[")) || f.starts_with(&format!("{prefix}.")))
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.summary.is_empty()
+    }
+}
+
+/// The label of a form field for the error summary (`contributors[1].share` → 完成人 2 · 份额).
+fn field_label(t: T, field: &str) -> String {
+    if let Some((head, rest)) = field.split_once('[') {
+        let (index, tail) = rest.split_once(']').unwrap_or((rest, ""));
+        let n = index.parse::<usize>().map(|i| i + 1).unwrap_or(0);
+        let tail = tail.trim_start_matches('.');
+        let head_label = t.code("field", head);
+        return if tail.is_empty() { format!("{head_label} {n}") } else { format!("{head_label} {n} · {}", t.code("field", tail)) };
+    }
+    t.code("field", field)
+}
