@@ -86,7 +86,7 @@ struct ListPage {
     filtered: bool,
 }
 
-fn status_badge(s: AchievementStatus) -> &'static str {
+pub fn status_badge(s: AchievementStatus) -> &'static str {
     match s {
         AchievementStatus::Draft => "grey",
         AchievementStatus::Registered => "blue",

@@ -23,6 +23,7 @@ pub struct RecentRow {
     pub title: String,
     pub institution: String,
     pub status: String,
+    pub status_code: &'static str,
     pub updated: String,
 }
 
@@ -79,6 +80,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
                 title: r.title.clone(),
                 institution: r.institution_name.clone(),
                 status: t.code("achievement.status", r.status.code()),
+                status_code: super::achievements::status_badge(r.status),
                 updated: date(r.updated_at.date()),
             })
             .collect(),
