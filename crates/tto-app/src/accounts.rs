@@ -228,7 +228,7 @@ impl App {
         } else if username.len() > USERNAME_MAX
             || !username.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
         {
-            errors.add("username", Violation::InvalidFormat { expected: "letters, digits, . _ - (at most 64)" });
+            errors.add("username", Violation::InvalidFormat { expected: "username" });
         }
         if draft.display_name.trim().is_empty() {
             errors.add("display_name", Violation::Required);

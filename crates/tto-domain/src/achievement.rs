@@ -158,7 +158,7 @@ impl Trl {
 
     pub fn parse(input: &str) -> Result<Trl, Violation> {
         let level: i64 =
-            input.trim().parse().map_err(|_| Violation::InvalidFormat { expected: "whole number 1–9" })?;
+            input.trim().parse().map_err(|_| Violation::InvalidFormat { expected: "trl" })?;
         Trl::new(level)
     }
 

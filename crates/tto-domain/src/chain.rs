@@ -50,7 +50,7 @@ impl ChainTaxonomy {
             let valid_code =
                 !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !valid_code {
-                errors.add(format!("chains[{i}].code"), Violation::InvalidFormat { expected: "lower_snake_case code" });
+                errors.add(format!("chains[{i}].code"), Violation::InvalidFormat { expected: "code" });
             } else if !seen.insert(code.clone()) {
                 errors.add(format!("chains[{i}].code"), Violation::Duplicate { value: code.clone() });
             }

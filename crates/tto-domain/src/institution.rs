@@ -64,7 +64,7 @@ impl InstitutionFields {
         if short_code.is_empty() {
             errors.add("short_code", Violation::Required);
         } else if !short_code_ok {
-            errors.add("short_code", Violation::InvalidFormat { expected: "2–10 capital letters or digits" });
+            errors.add("short_code", Violation::InvalidFormat { expected: "short_code" });
         }
         let name = required_text(&mut errors, "name", &draft.name, 100);
         let name_en = optional_text(&mut errors, "name_en", draft.name_en.as_deref(), 200);

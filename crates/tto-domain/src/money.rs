@@ -36,7 +36,7 @@ impl From<MoneyError> for Violation {
             MoneyError::Negative => Violation::Negative,
             MoneyError::Overflow => Violation::OutOfRange { min: "0".into(), max: Money::MAX.to_string() },
             MoneyError::Format(_) | MoneyError::SubFen(_) => {
-                Violation::InvalidFormat { expected: "amount in yuan with at most two decimals" }
+                Violation::InvalidFormat { expected: "amount" }
             }
         }
     }

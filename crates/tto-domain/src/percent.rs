@@ -32,7 +32,7 @@ impl From<PercentError> for Violation {
         match e {
             PercentError::Range => Violation::OutOfRange { min: "0".into(), max: "100".into() },
             PercentError::Format(_) | PercentError::Precision => {
-                Violation::InvalidFormat { expected: "percentage (0–100, at most 4 decimals)" }
+                Violation::InvalidFormat { expected: "percentage" }
             }
         }
     }

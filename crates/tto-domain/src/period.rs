@@ -73,7 +73,7 @@ impl fmt::Display for Period {
 /// `YYYY-MM-DD`.
 pub fn parse_date(input: &str) -> Result<Date, Violation> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(input.trim(), &format).map_err(|_| Violation::InvalidFormat { expected: "date (YYYY-MM-DD)" })
+    Date::parse(input.trim(), &format).map_err(|_| Violation::InvalidFormat { expected: "date" })
 }
 
 #[cfg(test)]

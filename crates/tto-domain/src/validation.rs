@@ -16,7 +16,8 @@ pub enum Violation {
     TooLong { max: usize },
     /// A number or a count is outside the allowed range.
     OutOfRange { min: String, max: String },
-    /// The text cannot be read as the expected kind of value.
+    /// The text cannot be read as the expected kind of value. `expected` is a short code
+    /// (`date`, `percentage`, `amount`, `trl` …) that message catalogues translate.
     InvalidFormat { expected: &'static str },
     /// Not one of the allowed codes.
     UnknownChoice { value: String },

@@ -40,12 +40,12 @@ pub fn achievement_filter(pairs: &[(String, String)]) -> (AchievementFilter, Vec
             },
             "institution_id" => match value.parse::<i64>() {
                 Ok(id) if id > 0 => f.institution = Some(InstitutionId(id)),
-                _ => bad(Violation::InvalidFormat { expected: "positive whole number" }),
+                _ => bad(Violation::InvalidFormat { expected: "positive_integer" }),
             },
             "major" => match value {
                 "true" | "1" => f.major = Some(true),
                 "false" | "0" => f.major = Some(false),
-                _ => bad(Violation::InvalidFormat { expected: "true or false" }),
+                _ => bad(Violation::InvalidFormat { expected: "true_false" }),
             },
             _ => {}
         }

@@ -96,7 +96,11 @@ impl T {
 
     /// A validation problem in words.
     pub fn violation(&self, v: &Violation) -> String {
-        self.f(&format!("violation.{}", v.code()), &v.args())
+        let mut args = v.args();
+        if let Violation::InvalidFormat { expected } = v {
+            args = vec![("expected", self.code("expected", expected))];
+        }
+        self.f(&format!("violation.{}", v.code()), &args)
     }
 
     pub fn lang_code(&self) -> &'static str {

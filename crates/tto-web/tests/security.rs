@@ -1,0 +1,367 @@
+//! Accounts, sessions, tenant isolation and attacks, through the real router.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{Auth, achievement_json};
+use serde_json::{Value, json};
+
+/// Markers that only UNA's own users may ever see.
+const SECRET_DETAIL: &str = "机密工艺参数-甲";
+const SECRET_CONTRIBUTOR: &str = "保密人甲";
+
+struct Fixture {
+    draft_id: i64,
+    published_id: i64,
+    token_id: i64,
+    una: i64,
+}
+
+async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
+    let staff = t.token("staff.a").await;
+    let mut input = achievement_json("甲的草稿成果");
+    input["detail"] = json!(SECRET_DETAIL);
+    input["contributors"] = json!([{ "name": SECRET_CONTRIBUTOR, "share": "100", "main": true }]);
+    let draft = t.post("/api/v1/achievements", input.clone(), &staff).await.json();
+    input["title"] = json!("甲的公开成果");
+    let published = t.post("/api/v1/achievements", input, &staff).await.json();
+    let pid = published["id"].as_i64().unwrap();
+    for action in ["register", "publish"] {
+        let r = t.post(&format!("/api/v1/achievements/{pid}/transitions"), json!({ "action": action }), &staff).await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let tokens = t.get("/api/v1/tokens", &staff).await.json();
+    let token_id = tokens[0]["id"].as_i64().unwrap();
+    let una = t.institution("UNA").await.0;
+    (Fixture { draft_id: draft["id"].as_i64().unwrap(), published_id: pid, token_id, una }, staff)
+}
+
+/// A body each write route accepts when the caller is allowed (so a refusal is about
+/// access, not about a malformed body).
+fn body_for(path: &str, method: &Method) -> Option<Value> {
+    if *method == Method::GET || *method == Method::DELETE {
+        return None;
+    }
+    Some(if path.contains("/transitions") {
+        json!({ "action": "register" })
+    } else if path.starts_with("/api/v1/achievements") {
+        let mut v = achievement_json("外来篡改");
+        v["version"] = json!(1);
+        v
+    } else if path.starts_with("/api/v1/institutions") {
+        json!({
+            "version": 1, "short_code": "HACK", "name": "篡改", "kind": "university",
+            "credit_code": tto_domain::CreditCode::from_body("12120199MB0000199").unwrap().to_string(),
+            "region": "x", "state_run": false
+        })
+    } else if path.starts_with("/api/v1/tokens") {
+        json!({ "name": "stolen" })
+    } else {
+        json!({})
+    })
+}
+
+on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
+    let (f, owner) = fixture(t).await;
+    let before_draft = t.get(&format!("/api/v1/achievements/{}", f.draft_id), &owner).await.json();
+    let doc = t.get("/api/openapi.json", &Auth::None).await.json();
+    let outsiders = [("staff.b", t.token("staff.b").await), ("admin.b", t.session("admin.b").await), ("enterprise", t.token("enterprise").await), ("anonymous", Auth::None)];
+    let mut calls = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            // Aim every id at the victim's records.
+            let targets: Vec<String> = if path.starts_with("/api/v1/achievements/{id}") {
+                [f.draft_id, f.published_id].iter().map(|id| path.replace("{id}", &id.to_string())).collect()
+            } else if path.starts_with("/api/v1/institutions/{id}") {
+                vec![path.replace("{id}", &f.una.to_string())]
+            } else if path.starts_with("/api/v1/tokens/{id}") {
+                vec![path.replace("{id}", &f.token_id.to_string())]
+            } else {
+                vec![path.clone(), format!("{path}?institution_id={}&entity_type=achievement", f.una)]
+            };
+            for target in targets {
+                for (who, auth) in &outsiders {
+                    let reply = t.send(method.clone(), &target, body_for(path, &method), auth).await;
+                    calls += 1;
+                    let text = reply.text();
+                    assert!(!reply.status.is_server_error(), "{who} {method} {target}: {text}");
+                    assert!(!text.contains(SECRET_DETAIL), "{who} {method} {target} leaked the detail: {text}");
+                    assert!(!text.contains(SECRET_CONTRIBUTOR), "{who} {method} {target} leaked a contributor: {text}");
+                    assert!(!text.contains("甲的草稿成果"), "{who} {method} {target} leaked a draft: {text}");
+                    let creates_own = method == Method::POST && !path.contains("{id}");
+                    if creates_own && reply.status.is_success() {
+                        // Creating in one's own institution is allowed; never in the victim's.
+                        assert_ne!(reply.json()["institution_id"], json!(f.una), "{who} {method} {target} created in UNA");
+                    } else if method != Method::GET {
+                        assert!(reply.status.is_client_error(), "{who} {method} {target} was allowed: {} {text}", reply.status);
+                    }
+                    if *who == "anonymous" && method != Method::GET {
+                        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "anonymous {method} {target}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(calls > 60, "only {calls} calls made");
+    // Nothing of the victim changed.
+    let after_draft = t.get(&format!("/api/v1/achievements/{}", f.draft_id), &owner).await.json();
+    assert_eq!(before_draft, after_draft);
+    let institution = t.get(&format!("/api/v1/institutions/{}", f.una), &Auth::None).await.json();
+    assert_eq!(institution["version"], 1);
+    assert_eq!(institution["name"], "甲大学");
+    let tokens = t.get("/api/v1/tokens", &owner).await.json();
+    assert_eq!(tokens[0]["revoked_at"], Value::Null);
+    // The outsider's own audit view holds none of the victim's events.
+    let audit = t.get("/api/v1/audit?limit=500", &outsiders[1].1).await.json();
+    for e in audit["items"].as_array().unwrap() {
+        assert_ne!(e["institution_id"], json!(f.una), "admin.b sees an event of UNA: {e}");
+    }
+    // Pages too: the draft's detail and edit pages do not exist for outsiders.
+    for path in [format!("/achievements/{}", f.draft_id), format!("/achievements/{}/edit", f.draft_id)] {
+        let r = t.get(&path, &outsiders[1].1).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!r.text().contains(SECRET_DETAIL));
+    }
+    let public_page = t.get(&format!("/achievements/{}", f.published_id), &Auth::None).await.text();
+    assert!(public_page.contains("甲的公开成果") && !public_page.contains(SECRET_DETAIL) && !public_page.contains(SECRET_CONTRIBUTOR));
+});
+
+on_every_backend!(regulators_read_everything_and_change_nothing, |t| {
+    let (f, _) = fixture(t).await;
+    let regulator = t.token("regulator").await;
+    let draft = t.get(&format!("/api/v1/achievements/{}", f.draft_id), &regulator).await;
+    assert_eq!(draft.status, StatusCode::OK);
+    assert_eq!(draft.json()["detail"], SECRET_DETAIL);
+    let r = t.post(&format!("/api/v1/achievements/{}/transitions", f.draft_id), json!({ "action": "register" }), &regulator).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let audit = t.get("/api/v1/audit", &regulator).await;
+    assert_eq!(audit.status, StatusCode::OK);
+    assert!(audit.json()["total"].as_i64().unwrap() > 5);
+});
+
+on_every_backend!(wrong_password_and_throttling, |t| {
+    let regulator = t.token("regulator").await;
+    let page = t.get("/sign-in", &Auth::None).await;
+    let csrf = common::cookie_value(&page.headers, tto_web::CSRF_COOKIE).unwrap();
+    let anon = common::Browser { cookie: format!("{}={csrf}", tto_web::CSRF_COOKIE), csrf };
+    let wrong = t.form("/sign-in", &[("username", "staff.a"), ("password", "not-the-password")], Some(&anon)).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.text().contains("用户名或密码错误"));
+    assert!(common::cookie_value(&wrong.headers, tto_web::SESSION_COOKIE).is_none());
+    let unknown = t.form("/sign-in", &[("username", "nobody"), ("password", "whatever-123")], Some(&anon)).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED, "unknown users get the same answer");
+    for _ in 0..4 {
+        t.form("/sign-in", &[("username", "staff.a"), ("password", "still-wrong-1")], Some(&anon)).await;
+    }
+    // Five failures: even the right password is refused for a while.
+    let locked = t.form("/sign-in", &[("username", "staff.a"), ("password", common::PASSWORD)], Some(&anon)).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.text().contains("登录失败次数过多"));
+    t.clock.advance(time::Duration::minutes(16));
+    let ok = t.form("/sign-in", &[("username", "staff.a"), ("password", common::PASSWORD)], Some(&anon)).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    // Per address: many accounts from one address.
+    for i in 0..30 {
+        t.form("/sign-in", &[("username", &format!("guess{i}")), ("password", "x-wrong-pass")], Some(&anon)).await;
+    }
+    let blocked = t.form("/sign-in", &[("username", "staff.b"), ("password", common::PASSWORD)], Some(&anon)).await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+    // Every failed attempt is on record.
+    let audit = t.get("/api/v1/audit?entity_type=user&entity_id=staff.a", &regulator).await.json();
+    assert_eq!(audit["total"], 5);
+});
+
+on_every_backend!(sessions_expire_and_sign_out_ends_them, |t| {
+    let b = t.sign_in("staff.a").await;
+    let auth = Auth::Session(b.clone());
+    assert_eq!(t.get("/api/v1/me", &auth).await.status, StatusCode::OK);
+    // Idle for longer than allowed.
+    t.clock.advance(time::Duration::hours(9));
+    let expired = t.get("/api/v1/me", &auth).await;
+    assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
+    let page = t.get("/achievements/new", &auth).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "expired session redirects to sign-in");
+    assert!(page.headers.get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("tto_session=;")));
+    // Sign out.
+    let b = t.sign_in("staff.a").await;
+    let out = t.form("/sign-out", &[], Some(&b)).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(t.get("/api/v1/me", &Auth::Session(b)).await.status, StatusCode::UNAUTHORIZED);
+    // Cookies carry the security flags.
+    let page = t.get("/sign-in", &Auth::None).await;
+    let csrf = common::cookie_value(&page.headers, tto_web::CSRF_COOKIE).unwrap();
+    let anon = common::Browser { cookie: format!("{}={csrf}", tto_web::CSRF_COOKIE), csrf };
+    let ok = t.form("/sign-in", &[("username", "staff.b"), ("password", common::PASSWORD)], Some(&anon)).await;
+    let set = ok.headers.get_all("set-cookie").iter().map(|c| c.to_str().unwrap().to_string()).find(|c| c.starts_with("tto_session=")).unwrap();
+    assert!(set.contains("HttpOnly") && set.contains("Secure") && set.contains("SameSite=Lax"), "{set}");
+    // A forged or malformed session cookie is simply anonymous.
+    let forged = Auth::Session(common::Browser { cookie: format!("tto_session={}", "a".repeat(64)), csrf: String::new() });
+    assert_eq!(t.get("/api/v1/me", &forged).await.status, StatusCode::UNAUTHORIZED);
+});
+
+on_every_backend!(cookie_authenticated_api_writes_need_the_csrf_header, |t| {
+    let b = t.sign_in("staff.a").await;
+    let without = t
+        .call(
+            axum::http::Request::post("/api/v1/achievements")
+                .header("cookie", &b.cookie)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(achievement_json("CSRF 测试").to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(without.status, StatusCode::FORBIDDEN);
+    assert_eq!(without.error_code(), "csrf");
+    let with = t.post("/api/v1/achievements", achievement_json("CSRF 测试"), &Auth::Session(b)).await;
+    assert_eq!(with.status, StatusCode::CREATED);
+});
+
+on_every_backend!(tokens_act_for_their_user_until_revoked, |t| {
+    let b = t.sign_in("staff.a").await;
+    let session = Auth::Session(b.clone());
+    let created = t.post("/api/v1/tokens", json!({ "name": "集成脚本", "valid_days": 30 }), &session).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let secret = created.json()["token"].as_str().unwrap().to_string();
+    let id = created.json()["id"].as_i64().unwrap();
+    assert!(secret.starts_with("tto_") && secret.len() == 68);
+    let token = Auth::Token(secret.clone());
+    let me = t.get("/api/v1/me", &token).await.json();
+    assert_eq!(me["username"], "staff.a");
+    assert_eq!(me["roles"], json!(["tto_staff"]));
+    // Bad token input.
+    for body in [json!({ "name": "" }), json!({ "name": "x", "valid_days": 0 }), json!({ "name": "x", "valid_days": 99999 })] {
+        assert_eq!(t.post("/api/v1/tokens", body, &session).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // Revoked: refused.
+    let revoke = t.send(Method::DELETE, &format!("/api/v1/tokens/{id}"), None, &session).await;
+    assert_eq!(revoke.status, StatusCode::NO_CONTENT);
+    let refused = t.get("/api/v1/me", &token).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.error_code(), "unauthenticated");
+    // Expired: refused.
+    let short = t.post("/api/v1/tokens", json!({ "name": "短期", "valid_days": 1 }), &Auth::Session(t.sign_in("staff.a").await)).await.json();
+    t.clock.advance(time::Duration::days(2));
+    assert_eq!(t.get("/api/v1/me", &Auth::Token(short["token"].as_str().unwrap().into())).await.status, StatusCode::UNAUTHORIZED);
+    // Garbage.
+    for garbage in ["tto_", "nonsense", "tto_zzzz"] {
+        assert_eq!(t.get("/api/v1/achievements", &Auth::Token(garbage.into())).await.status, StatusCode::UNAUTHORIZED);
+    }
+    let raw = t
+        .call(axum::http::Request::get("/api/v1/me").header("authorization", "Basic abc").body(axum::body::Body::empty()).unwrap())
+        .await;
+    assert_eq!(raw.status, StatusCode::UNAUTHORIZED);
+});
+
+on_every_backend!(invitation_password_change_and_no_role_escalation, |t| {
+    let admin = t.sign_in("admin.a").await;
+    let invited = t
+        .form("/admin/users", &[("username", "new.staff"), ("display_name", "新同事"), ("email", "n@example.invalid"), ("roles", "tto_staff")], Some(&admin))
+        .await;
+    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text());
+    let html = invited.text();
+    let start = html.find("https://tto.test/invite/").expect("invitation link shown");
+    let token = &html[start + "https://tto.test/invite/".len()..start + "https://tto.test/invite/".len() + 64];
+    let page = t.get(&format!("/invite/{token}"), &Auth::None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let anon_csrf = common::cookie_value(&page.headers, tto_web::CSRF_COOKIE).unwrap();
+    let anon = common::Browser { cookie: format!("{}={anon_csrf}", tto_web::CSRF_COOKIE), csrf: anon_csrf };
+    let short = t.form(&format!("/invite/{token}"), &[("password", "short"), ("password_again", "short")], Some(&anon)).await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let accepted = t.form(&format!("/invite/{token}"), &[("password", common::PASSWORD), ("password_again", common::PASSWORD)], Some(&anon)).await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+    let reused = t.get(&format!("/invite/{token}"), &Auth::None).await;
+    assert_eq!(reused.status, StatusCode::NOT_FOUND, "a used link cannot be used again");
+    let newbie = t.sign_in("new.staff").await;
+
+    // Password change ends other sessions and keeps the current one.
+    let other = t.sign_in("new.staff").await;
+    let wrong = t.form("/account/password", &[("current_password", "nope-nope-nope"), ("new_password", "another-pass-99"), ("new_password_again", "another-pass-99")], Some(&newbie)).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text().contains("当前密码不正确"));
+    let changed = t.form("/account/password", &[("current_password", common::PASSWORD), ("new_password", "another-pass-99"), ("new_password_again", "another-pass-99")], Some(&newbie)).await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER);
+    assert_eq!(t.get("/api/v1/me", &Auth::Session(newbie)).await.status, StatusCode::OK);
+    assert_eq!(t.get("/api/v1/me", &Auth::Session(other)).await.status, StatusCode::UNAUTHORIZED);
+
+    // Escalation attempts: a university admin cannot grant regulator or platform roles,
+    // cannot manage another institution's users, and staff cannot manage users at all.
+    let escalate = t.form("/admin/users", &[("username", "evil"), ("display_name", "x"), ("roles", "platform_admin")], Some(&admin)).await;
+    assert_eq!(escalate.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let users = t.app.users(&tto_app::Actor::system("t")).await.unwrap();
+    assert!(!users.iter().any(|u| u.username == "evil"));
+    let me = users.iter().find(|u| u.username == "admin.a").unwrap();
+    let self_promote = t
+        .form(&format!("/admin/users/{}", me.id), &[("version", &me.version.to_string()), ("display_name", "x"), ("roles", "tto_admin"), ("roles", "regulator"), ("status", "active")], Some(&admin))
+        .await;
+    assert_eq!(self_promote.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let foreign = users.iter().find(|u| u.username == "staff.b").unwrap();
+    let reach = t
+        .form(&format!("/admin/users/{}", foreign.id), &[("version", &foreign.version.to_string()), ("display_name", "x"), ("roles", "tto_admin"), ("status", "disabled")], Some(&admin))
+        .await;
+    assert_eq!(reach.status, StatusCode::NOT_FOUND);
+    let staff = t.sign_in("staff.a").await;
+    let denied = t.form("/admin/users", &[("username", "x2"), ("display_name", "x"), ("roles", "tto_staff")], Some(&staff)).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let after = t.app.users(&tto_app::Actor::system("t")).await.unwrap();
+    assert_eq!(after.iter().find(|u| u.username == "admin.a").unwrap().roles, vec!["tto_admin".to_string()]);
+    assert_eq!(after.iter().find(|u| u.username == "staff.b").unwrap().status, "active");
+    // Disabling a user ends their sessions.
+    let target = after.iter().find(|u| u.username == "inventor.a").unwrap();
+    let inventor = t.sign_in("inventor.a").await;
+    let disabled = t
+        .form(&format!("/admin/users/{}", target.id), &[("version", &target.version.to_string()), ("display_name", "发明人"), ("roles", "inventor"), ("status", "disabled")], Some(&admin))
+        .await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER, "{}", disabled.text());
+    assert_eq!(t.get("/api/v1/me", &Auth::Session(inventor)).await.status, StatusCode::UNAUTHORIZED);
+});
+
+on_every_backend!(sql_metacharacters_and_html_are_just_text, |t| {
+    let staff = t.token("staff.a").await;
+    let nasty = "'; DROP TABLE achievement; -- <script>alert(1)</script> \" & 100%_";
+    let mut input = achievement_json(nasty);
+    input["summary"] = json!(format!("{nasty} <img src=x onerror=alert(2)>"));
+    input["keywords"] = json!(["'; DROP TABLE x;--", "<script>"]);
+    input["discipline"] = json!("<b>材料</b>");
+    input["contributors"] = json!([{ "name": "<i>Robert'); DROP TABLE app_user;--</i>", "share": "100", "main": true }]);
+    let created = t.post("/api/v1/achievements", input, &staff).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let id = created.json()["id"].as_i64().unwrap();
+    assert_eq!(created.json()["title"], nasty);
+    // Stored and returned as written; rendered escaped.
+    let b = t.sign_in("staff.a").await;
+    let page = t.get(&format!("/achievements/{id}"), &Auth::Session(b.clone())).await.text();
+    assert!(!page.contains("<script>alert(1)</script>") && !page.contains("<img src=x"));
+    assert!(page.contains("&#60;script&#62;") || page.contains("&lt;script&gt;"));
+    // Searching with metacharacters finds it literally and breaks nothing.
+    let found = t.get("/api/v1/achievements?q=%27%3B%20DROP%20TABLE", &staff).await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert_eq!(found.json()["items"].as_array().unwrap().len(), 1);
+    let list = t.get("/achievements?q=%3Cscript%3E", &Auth::Session(b)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(!list.text().contains("<script>alert"));
+    // Tables are intact.
+    assert_eq!(t.get("/api/v1/achievements", &staff).await.json()["items"].as_array().unwrap().len(), 1);
+    assert!(t.app.users(&tto_app::Actor::system("t")).await.unwrap().len() >= 8);
+});
+
+on_every_backend!(security_headers_on_every_response, |t| {
+    for path in ["/", "/api/v1/achievements", "/sign-in", "/nope"] {
+        let r = t.get(path, &Auth::None).await;
+        let csp = r.headers.get("content-security-policy").unwrap().to_str().unwrap();
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}");
+        assert_eq!(r.headers["x-content-type-options"], "nosniff");
+        assert_eq!(r.headers["x-frame-options"], "DENY");
+    }
+});
+
+on_every_backend!(open_redirects_are_refused, |t| {
+    let page = t.get("/sign-in", &Auth::None).await;
+    let csrf = common::cookie_value(&page.headers, tto_web::CSRF_COOKIE).unwrap();
+    let anon = common::Browser { cookie: format!("{}={csrf}", tto_web::CSRF_COOKIE), csrf };
+    for next in ["https://evil.example", "//evil.example", "/\\evil.example"] {
+        let r = t.form("/sign-in", &[("username", "staff.a"), ("password", common::PASSWORD), ("next", next)], Some(&anon)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location(), "/", "{next}");
+    }
+});
