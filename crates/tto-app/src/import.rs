@@ -70,6 +70,16 @@ impl App {
         rows: Vec<ImportRow>,
         progress: &(dyn Fn(usize) + Send + Sync),
     ) -> Result<usize, ImportError> {
+        let checked = self.check_import(actor, &rows).await?;
+        self.write_import(actor, checked, progress).await
+    }
+
+    /// Checks rows without writing anything: the problems an import would report.
+    pub async fn validate_import(&self, actor: &Actor, rows: &[ImportRow]) -> Result<(), ImportError> {
+        self.check_import(actor, rows).await.map(|_| ())
+    }
+
+    async fn check_import(&self, actor: &Actor, rows: &[ImportRow]) -> Result<Vec<Checked>, ImportError> {
         actor.require(Permission::AchievementImport)?;
         let mut reader = self.store().reader().await?;
         let all: Vec<Institution> = institutions::list(&mut reader).await?;
@@ -80,7 +90,7 @@ impl App {
         let mut titles: HashSet<(InstitutionId, String)> = HashSet::new();
         let mut refs: HashSet<(InstitutionId, String)> = HashSet::new();
         let mut codes: HashSet<(InstitutionId, String)> = HashSet::new();
-        for row in &rows {
+        for row in rows {
             let mut problem = |field: &str, violation: Violation| {
                 problems.push(RowProblem { line: row.line, field: field.to_string(), violation });
             };
@@ -168,7 +178,16 @@ impl App {
         if !problems.is_empty() {
             return Err(ImportError::Rows(problems));
         }
+        Ok(checked)
+    }
 
+    async fn write_import(
+        &self,
+        actor: &Actor,
+        checked: Vec<Checked>,
+        progress: &(dyn Fn(usize) + Send + Sync),
+    ) -> Result<usize, ImportError> {
+        let total = checked.len();
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
         for (n, c) in checked.into_iter().enumerate() {
             let new = crate::achievements::Insert {
@@ -185,7 +204,7 @@ impl App {
             }
         }
         tx.commit().await?;
-        progress(rows.len());
-        Ok(rows.len())
+        progress(total);
+        Ok(total)
     }
 }

@@ -355,8 +355,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let app = open_app(&config, &database_url(&config, &db)).await?;
             let input = std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let index = institutions_index(&app).await?;
-            let (rows, problems) = transfer::read(format, BufReader::new(input), &index);
+            let (rows, mut problems) = transfer::read(format, BufReader::new(input), &index);
             if !problems.is_empty() {
+                // Report the rule problems of the readable rows too, so one run shows everything.
+                match app.validate_import(&Actor::system("cli"), &rows).await {
+                    Ok(()) => {}
+                    Err(ImportError::Rows(more)) => problems.extend(more),
+                    Err(ImportError::App(e)) => bail!("{e}"),
+                }
+                problems.sort_by_key(|p| p.line);
                 for p in &problems {
                     eprintln!("line {}: {}: {}", p.line, p.field, p.violation);
                 }
