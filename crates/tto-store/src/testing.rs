@@ -38,6 +38,7 @@ impl TestDb {
 
     /// A fresh schema in the PostgreSQL database of `base_url`, used through `search_path`.
     pub async fn postgres(base_url: &str) -> TestDb {
+        sqlx::any::install_default_drivers();
         let schema = unique("tto_t");
         let mut admin = AnyConnection::connect(base_url).await.expect("connect to TTO_TEST_POSTGRES_URL");
         admin.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).await.expect("create schema");
