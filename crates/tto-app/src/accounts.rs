@@ -172,9 +172,15 @@ impl App {
     /// still active. Records activity at most once a minute.
     pub async fn session(&self, token: &str) -> Result<Option<LiveSession>> {
         let hash = token_hash(token);
-        let mut r = self.store().reader().await?;
-        let Some(record) = repo::find_session(&mut r, &hash).await? else { return Ok(None) };
-        drop(r);
+        let mut record = match self.cache().sessions.get(&hash) {
+            Some(r) => r,
+            None => {
+                let mut r = self.store().reader().await?;
+                let Some(record) = repo::find_session(&mut r, &hash).await? else { return Ok(None) };
+                self.cache().sessions.put(hash.clone(), record.clone());
+                record
+            }
+        };
         let now = self.now();
         let idle = now - record.last_seen_at;
         if now >= record.expires_at || idle >= self.settings().session_idle || record.user_status != "active" {
@@ -182,6 +188,8 @@ impl App {
         }
         if idle >= time::Duration::minutes(1) {
             repo::touch_session(self.store(), &hash, now).await?;
+            record.last_seen_at = now;
+            self.cache().sessions.put(hash.clone(), record.clone());
         }
         Ok(Some(LiveSession { user: user_context(&record), csrf_token: record.csrf_token.clone(), expires_at: record.expires_at }))
     }
@@ -195,6 +203,7 @@ impl App {
         let mut tx = self.store().write(actor, self.now()).await?;
         repo::delete_session(&mut tx, &hash, record.user_id, record.institution_id, "session.sign_out").await?;
         tx.commit().await?;
+        self.cache().sessions.clear();
         Ok(())
     }
 
@@ -217,6 +226,7 @@ impl App {
         repo::set_password(&mut tx, &record, &hash, "active", "user.password_change").await?;
         repo::delete_sessions_of(&mut tx, record.id, session_token.map(token_hash).as_deref()).await?;
         tx.commit().await?;
+        self.cache().sessions.clear();
         Ok(())
     }
 
@@ -417,6 +427,8 @@ impl App {
             repo::delete_sessions_of(&mut tx, after.id, None).await?;
         }
         tx.commit().await?;
+        // Roles and status shown in sessions changed.
+        self.cache().sessions.clear();
         Ok(after)
     }
 }

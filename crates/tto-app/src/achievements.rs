@@ -75,25 +75,49 @@ fn redact(mut a: Achievement) -> Achievement {
 }
 
 impl App {
+    /// A page of the list. Results are cached against the data version, so repeated views
+    /// of the same page cost no query until something changes.
     pub async fn list_achievements(&self, actor: &Actor, filter: &Filter, sort: Sort, page: Page) -> Result<Listing> {
         let scope = actor.catalogue_scope(Permission::AchievementRead);
+        let page = match page {
+            Page::Offset { offset, limit } => Page::Offset { offset: offset.max(0), limit: limit.clamp(1, MAX_PAGE) },
+            Page::Before { id, limit } => Page::Before { id, limit: limit.clamp(1, MAX_PAGE) },
+        };
+        let sort = if matches!(page, Page::Before { .. }) { Sort::IdDesc } else { sort };
+        let version = self.store().data_version().await?;
+        let key = (scope, filter.clone(), sort, page);
+        if let Some(hit) = self.cache().lists.get(&key, version) {
+            return Ok(hit.as_ref().clone());
+        }
+        let _filling = self.cache().fill.lock().await;
+        if let Some(hit) = self.cache().lists.get(&key, version) {
+            return Ok(hit.as_ref().clone());
+        }
         let mut r = self.store().reader().await?;
-        match page {
-            Page::Offset { offset, limit } => {
-                let page = Page::Offset { offset: offset.max(0), limit: limit.clamp(1, MAX_PAGE) };
+        let listing = match page {
+            Page::Offset { .. } => {
                 let rows = repo::list(&mut r, scope, filter, sort, page).await?;
-                let total = repo::count(&mut r, scope, filter).await?;
-                Ok(Listing { rows, total: Some(total), next_before: None })
+                let count_key = (scope, filter.clone());
+                let total = match self.cache().counts.get(&count_key, version) {
+                    Some(n) => n,
+                    None => {
+                        let n = repo::count(&mut r, scope, filter).await?;
+                        self.cache().counts.put(count_key, version, n);
+                        n
+                    }
+                };
+                Listing { rows, total: Some(total), next_before: None }
             }
             Page::Before { id, limit } => {
-                let limit = limit.clamp(1, MAX_PAGE);
                 let mut rows = repo::list(&mut r, scope, filter, Sort::IdDesc, Page::Before { id, limit: limit + 1 }).await?;
                 let more = rows.len() as i64 > limit;
                 rows.truncate(limit as usize);
                 let next_before = if more { rows.last().map(|r| r.id) } else { None };
-                Ok(Listing { rows, total: None, next_before })
+                Listing { rows, total: None, next_before }
             }
-        }
+        };
+        self.cache().lists.put(key, version, std::sync::Arc::new(listing.clone()));
+        Ok(listing)
     }
 
     pub async fn achievement(&self, actor: &Actor, id: AchievementId) -> Result<AchievementView> {
@@ -267,18 +291,44 @@ impl App {
 
     pub async fn overview(&self, actor: &Actor) -> Result<Overview> {
         let scope = actor.catalogue_scope(Permission::AchievementRead);
+        let head = self.store().data_version().await?;
+        let _filling = self.cache().fill.lock().await;
         let mut r = self.store().reader().await?;
-        let by_status = repo::count_by_status(&mut r, scope).await?;
+        let by_status = match self.cache().by_status.get(&scope, head) {
+            Some(v) => v,
+            None => {
+                let v = repo::count_by_status(&mut r, scope).await?;
+                self.cache().by_status.put(scope, head, v.clone());
+                v
+            }
+        };
         let total = by_status.iter().map(|(_, n)| n).sum();
-        let institutions = institutions::list(&mut r).await?.len() as i64;
+        let institutions = match self.cache().institutions.get(&(), head) {
+            Some(n) => n,
+            None => {
+                let n = institutions::list(&mut r).await?.len() as i64;
+                self.cache().institutions.put((), head, n);
+                n
+            }
+        };
         Ok(Overview { total, by_status, institutions })
     }
 
     /// Disciplines present in what the actor may see (filter choices).
     pub async fn disciplines(&self, actor: &Actor) -> Result<Vec<String>> {
         let scope = actor.catalogue_scope(Permission::AchievementRead);
+        let head = self.store().data_version().await?;
+        if let Some(v) = self.cache().disciplines.get(&scope, head) {
+            return Ok(v);
+        }
+        let _filling = self.cache().fill.lock().await;
+        if let Some(v) = self.cache().disciplines.get(&scope, head) {
+            return Ok(v);
+        }
         let mut r = self.store().reader().await?;
-        Ok(repo::disciplines(&mut r, scope).await?)
+        let v = repo::disciplines(&mut r, scope).await?;
+        self.cache().disciplines.put(scope, head, v.clone());
+        Ok(v)
     }
 
     /// Full achievements in id order after `after_id`, for export. Requires the export

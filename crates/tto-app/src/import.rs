@@ -204,6 +204,10 @@ impl App {
             }
         }
         tx.commit().await?;
+        if total >= 1000 {
+            // Large loads change the data's shape; let the planner know.
+            self.store().analyze().await?;
+        }
         progress(total);
         Ok(total)
     }

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod achievements;
 pub mod audit_log;
 pub mod authz;
+mod cache;
 mod clock;
 mod error;
 pub mod import;
@@ -71,6 +72,7 @@ struct Inner {
     chains: ChainTaxonomy,
     clock: Arc<dyn Clock>,
     settings: Settings,
+    cache: cache::ReadCache,
 }
 
 /// The application: cheap to clone, shared by every request.
@@ -81,7 +83,7 @@ pub struct App {
 
 impl App {
     pub fn new(store: Store, policy: PolicySet, chains: ChainTaxonomy, clock: Arc<dyn Clock>, settings: Settings) -> App {
-        App { inner: Arc::new(Inner { store, policy, chains, clock, settings }) }
+        App { inner: Arc::new(Inner { store, policy, chains, clock, settings, cache: cache::ReadCache::default() }) }
     }
 
     pub fn store(&self) -> &Store {
@@ -98,6 +100,10 @@ impl App {
 
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    pub(crate) fn cache(&self) -> &cache::ReadCache {
+        &self.inner.cache
     }
 
     pub fn now(&self) -> OffsetDateTime {

@@ -316,7 +316,7 @@ pub async fn find_session(db: &mut impl Conn, id_hash: &str) -> Result<Option<Se
 /// Records activity on a session. Operational bookkeeping, like a web server's access log:
 /// written outside the audit chain (DESIGN exception documented in ARCHITECTURE.md).
 pub async fn touch_session(store: &Store, id_hash: &str, now: OffsetDateTime) -> Result<()> {
-    let mut conn = store.pool().acquire().await?;
+    let mut conn = store.bookkeeping().await?;
     let mut q = Sql::new("UPDATE user_session SET last_seen_at = ");
     q.bind(format_timestamp(now)).push(" WHERE id_hash = ").bind(id_hash.to_string());
     q.execute(&mut conn).await?;
@@ -451,7 +451,7 @@ pub async fn revoke_token(tx: &mut WriteTx, token: &TokenRecord) -> Result<()> {
 
 /// Bookkeeping, outside the audit chain (see [`touch_session`]).
 pub async fn touch_token(store: &Store, id: i64, now: OffsetDateTime) -> Result<()> {
-    let mut conn = store.pool().acquire().await?;
+    let mut conn = store.bookkeeping().await?;
     let mut q = Sql::new("UPDATE api_token SET last_used_at = ");
     q.bind(format_timestamp(now)).push(" WHERE id = ").bind(id);
     q.execute(&mut conn).await?;

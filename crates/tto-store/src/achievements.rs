@@ -83,7 +83,7 @@ impl Sort {
 
 /// Which slice of the list: numbered pages (pages with a total count) or a keyset cursor
 /// (API; stable under inserts, only with [`Sort::IdDesc`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Page {
     Offset { offset: i64, limit: i64 },
     Before { id: Option<AchievementId>, limit: i64 },
@@ -107,9 +107,14 @@ pub struct Row {
     pub updated_at: OffsetDateTime,
 }
 
-const PUBLISHED: &str = " AND a.status IN ('promoting', 'negotiating', 'converted') AND a.confidentiality <> 'confidential'";
+// The visibility test of the public scope matches most rows, so it must not steer the query
+// planner towards the status index (and a sort of every published row before LIMIT): the
+// `|| ''` keeps the column out of index selection on both SQLite and PostgreSQL, and the
+// list walks its ordering index instead. An explicit status filter still uses the index.
+const PUBLISHED: &str =
+    " AND (a.status || '') IN ('promoting', 'negotiating', 'converted') AND a.confidentiality <> 'confidential'";
 const OR_PUBLISHED: &str =
-    " OR (a.status IN ('promoting', 'negotiating', 'converted') AND a.confidentiality <> 'confidential'))";
+    " OR ((a.status || '') IN ('promoting', 'negotiating', 'converted') AND a.confidentiality <> 'confidential'))";
 
 fn apply_scope(q: &mut Sql, scope: Scope) {
     match scope {

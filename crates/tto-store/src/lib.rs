@@ -24,7 +24,9 @@ pub mod testing;
 mod tx;
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
@@ -82,7 +84,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Whose rows a read may see. Computed by `tto-app` from the actor; the store applies it to
 /// every query of tenant data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Regulators and the platform itself: every institution.
     All,
@@ -100,18 +102,39 @@ pub enum Scope {
 pub struct StoreOptions {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// How long a read of the data version may be reused before asking the database again
+    /// (see [`Store::data_version`]).
+    pub version_freshness: Duration,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { max_connections: 8, acquire_timeout: Duration::from_secs(10) }
+        StoreOptions {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(10),
+            version_freshness: Duration::from_millis(200),
+        }
     }
+}
+
+/// The last data version read, when, and how many local commits had happened then.
+#[derive(Debug)]
+struct VersionCache {
+    freshness: Duration,
+    started: Instant,
+    value: AtomicI64,
+    /// Microseconds after `started` when `value` was read; `u64::MAX` when never.
+    read_at: AtomicU64,
+    commits_at_read: AtomicU64,
+    /// Commits of this process (incremented by every `WriteTx::commit`).
+    commits: AtomicU64,
 }
 
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    version: Arc<VersionCache>,
 }
 
 impl Store {
@@ -145,13 +168,53 @@ impl Store {
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        // Keep planner statistics fresh (only tables that grew or were never
+                        // analysed). Without them SQLite sorts 100,000 rows instead of
+                        // walking the ordering index.
+                        conn.execute("PRAGMA optimize = 0x10002").await?;
                     }
                     Ok(())
                 })
             })
             .connect_with(connect_options)
             .await?;
-        Ok(Store { pool, backend })
+        let version = Arc::new(VersionCache {
+            freshness: options.version_freshness,
+            started: Instant::now(),
+            value: AtomicI64::new(0),
+            read_at: AtomicU64::new(u64::MAX),
+            commits_at_read: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
+        });
+        Ok(Store { pool, backend, version })
+    }
+
+    /// A number that changes whenever any data changes: the change-feed head. Cached
+    /// aggregates and lists are keyed by it. To spare a query per page view it is reused
+    /// for up to `version_freshness`, except that a commit in this process invalidates it
+    /// at once — so a user always sees their own writes, and writes of other nodes sharing
+    /// the database show within `version_freshness`.
+    pub async fn data_version(&self) -> Result<i64> {
+        let v = &self.version;
+        let now = v.started.elapsed().as_micros() as u64;
+        let read_at = v.read_at.load(Ordering::Acquire);
+        let commits = v.commits.load(Ordering::Acquire);
+        let fresh = read_at != u64::MAX
+            && now.saturating_sub(read_at) < v.freshness.as_micros() as u64
+            && v.commits_at_read.load(Ordering::Acquire) == commits;
+        if fresh {
+            return Ok(v.value.load(Ordering::Acquire));
+        }
+        let mut r = self.reader().await?;
+        let head = feed::head(&mut r).await?;
+        v.value.store(head, Ordering::Release);
+        v.commits_at_read.store(commits, Ordering::Release);
+        v.read_at.store(now, Ordering::Release);
+        Ok(head)
+    }
+
+    pub(crate) fn note_commit(&self) {
+        self.version.commits.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn backend(&self) -> Backend {
@@ -172,6 +235,21 @@ impl Store {
     /// Starts a write transaction on behalf of `actor` at `now`.
     pub async fn write(&self, actor: Actor, now: time::OffsetDateTime) -> Result<WriteTx> {
         WriteTx::begin(self, actor, now).await
+    }
+
+    /// Bookkeeping writes outside a `WriteTx` (see `accounts::touch_session`).
+    pub(crate) async fn bookkeeping(&self) -> Result<PoolConnection<Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// Refreshes the query planner's statistics (after bulk loads).
+    pub async fn analyze(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        match self.backend {
+            Backend::Sqlite => conn.execute("ANALYZE").await?,
+            Backend::Postgres => conn.execute("ANALYZE").await?,
+        };
+        Ok(())
     }
 
     pub async fn close(&self) {

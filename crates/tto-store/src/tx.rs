@@ -42,6 +42,7 @@ struct Head {
 /// [`commit`]: WriteTx::commit
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
+    store: Store,
     backend: Backend,
     actor: Actor,
     now: OffsetDateTime,
@@ -73,7 +74,7 @@ impl WriteTx {
             audit_hash: str_col(&row, "audit_hash")?,
             feed_seq: i64_col(&row, "feed_seq")?,
         };
-        Ok(WriteTx { tx, backend: store.backend(), actor, now, head, audited: false })
+        Ok(WriteTx { tx, store: store.clone(), backend: store.backend(), actor, now, head, audited: false })
     }
 
     pub fn now(&self) -> OffsetDateTime {
@@ -185,6 +186,7 @@ impl WriteTx {
             .push(" WHERE id = 1");
         q.execute(&mut self.tx).await?;
         self.tx.commit().await?;
+        self.store.note_commit();
         Ok(())
     }
 

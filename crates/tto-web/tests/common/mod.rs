@@ -103,7 +103,10 @@ impl TestApp {
             clock.clone(),
             test_settings(),
         );
-        let router = tto_web::router(app.clone(), tto_web::WebConfig { secure_cookies: true, public_url: "https://tto.test".into() });
+        let router = tto_web::router(
+            app.clone(),
+            tto_web::WebConfig { secure_cookies: true, public_url: "https://tto.test".into() },
+        );
         let t = TestApp { router, app, clock, db };
         t.seed().await;
         t
@@ -228,7 +231,8 @@ impl TestApp {
         let page = self.get("/sign-in", &Auth::None).await;
         let csrf_cookie = cookie_value(&page.headers, tto_web::CSRF_COOKIE).expect("csrf cookie");
         let anon = Browser { cookie: format!("{}={csrf_cookie}", tto_web::CSRF_COOKIE), csrf: csrf_cookie.clone() };
-        let reply = self.form("/sign-in", &[("username", username), ("password", PASSWORD), ("next", "/")], Some(&anon)).await;
+        let reply =
+            self.form("/sign-in", &[("username", username), ("password", PASSWORD), ("next", "/")], Some(&anon)).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "sign-in of {username} failed: {}", reply.text());
         let session = cookie_value(&reply.headers, tto_web::SESSION_COOKIE).expect("session cookie");
         let cookie = format!("{}={session}", tto_web::SESSION_COOKIE);

@@ -1,0 +1,806 @@
+//! The main user journeys in a real browser: headless Chromium driven through ChromeDriver
+//! (WebDriver) with fantoccini, against the real router served on a local port.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian: `apt-get install chromium
+//! chromium-driver fonts-noto-cjk`); without them the tests fail and say so. Every page the
+//! journeys visit is saved as a full-page screenshot to `target/screenshots/<test>-<step>.png`
+//! for a human to look at.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tto_app::Actor;
+use tto_domain::AchievementAction;
+use tto_domain::achievement::{AchievementDraft, ContributorDraft};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const INSTALL_HINT: &str = "apt-get install chromium chromium-driver fonts-noto-cjk";
+
+/// Viewport the journeys run in (screenshots grow to the page's full height).
+const WIDTH: u32 = 1366;
+const HEIGHT: u32 = 900;
+
+/// How long to wait for a page or an element before failing.
+const WAIT: Duration = Duration::from_secs(15);
+
+// ---------------------------------------------------------------------------------------
+// Harness: ChromeDriver process, the app on a port, one browser session per test.
+// ---------------------------------------------------------------------------------------
+
+/// A ChromeDriver child process on a free port, shut down (with its browsers) on drop.
+struct ChromeDriver {
+    child: Child,
+    port: u16,
+    profile: PathBuf,
+}
+
+impl ChromeDriver {
+    fn start(test: &str) -> ChromeDriver {
+        for (path, what) in [(CHROMEDRIVER, "ChromeDriver"), (CHROMIUM, "Chromium")] {
+            assert!(
+                Path::new(path).exists(),
+                "browser tests need {what} at {path}, which is missing: install it with `{INSTALL_HINT}`"
+            );
+        }
+        let profile = std::env::temp_dir().join(format!(
+            "tto-browser-{test}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        ));
+        std::fs::create_dir_all(&profile).expect("create browser profile dir");
+        let port = free_port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER} ({e}); install it with `{INSTALL_HINT}`"));
+        let mut driver = ChromeDriver { child, port, profile };
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if driver.get("/status").is_some_and(|body| body.contains("\"ready\":true")) {
+                return driver;
+            }
+            if let Ok(Some(status)) = driver.child.try_wait() {
+                panic!("{CHROMEDRIVER} exited at start ({status}); is it installed properly? (`{INSTALL_HINT}`)");
+            }
+            assert!(Instant::now() < deadline, "{CHROMEDRIVER} did not answer on port {port} within {WAIT:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A plain HTTP GET to the driver (readiness, shutdown), body on success.
+    fn get(&self, path: &str) -> Option<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", self.port);
+        stream.write_all(request.as_bytes()).ok()?;
+        // ChromeDriver may keep the connection open: read up to the end of the body.
+        let mut response = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => response.extend_from_slice(&chunk[..n]),
+            }
+            let text = String::from_utf8_lossy(&response);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+                if length.is_some_and(|n| body.len() >= n) {
+                    break;
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&response).into_owned();
+        text.starts_with("HTTP/1.1 200").then_some(text)
+    }
+
+    fn capabilities(&self) -> serde_json::Map<String, Value> {
+        let args = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            &format!("--window-size={WIDTH},{HEIGHT}"),
+            &format!("--user-data-dir={}", self.profile.display()),
+        ];
+        let caps = json!({ "goog:chromeOptions": { "binary": CHROMIUM, "args": args } });
+        caps.as_object().unwrap().clone()
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        // `/shutdown` closes the driver's browsers too; killing the driver alone would leave
+        // Chromium running.
+        let _ = self.get("/shutdown");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Serves the app on a local port; returns its base URL.
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    format!("http://{addr}")
+}
+
+fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots")
+}
+
+/// One browser on the app, for one test.
+struct Web {
+    client: Client,
+    base: String,
+    test: &'static str,
+    step: usize,
+    /// Window height minus viewport height (headless Chromium still keeps room for a toolbar).
+    chrome_height: u32,
+    // Dropped last: shuts the browser down even when the test panicked.
+    _driver: ChromeDriver,
+}
+
+impl Web {
+    async fn start(test: &'static str, router: axum::Router) -> Web {
+        let base = serve(router).await;
+        let driver = ChromeDriver::start(test);
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(driver.capabilities())
+            .connect(&driver.url())
+            .await
+            .unwrap_or_else(|e| panic!("cannot open a Chromium session through {CHROMEDRIVER}: {e}"));
+        client.set_window_size(WIDTH, HEIGHT).await.unwrap();
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        // Screenshots of an earlier run of this test would mislead whoever looks at them.
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(rest) = name.strip_prefix(&format!("{test}-"))
+                && rest.len() > 2
+                && rest.as_bytes()[..2].iter().all(u8::is_ascii_digit)
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        let mut web = Web { client, base, test, step: 0, chrome_height: 0, _driver: driver };
+        web.goto("/health").await;
+        let outer_inner = web.js("return [window.outerHeight, window.innerHeight];").await;
+        let outer = outer_inner[0].as_u64().unwrap_or(0);
+        let inner = outer_inner[1].as_u64().unwrap_or(0);
+        web.chrome_height = outer.saturating_sub(inner) as u32;
+        // Make the viewport itself WIDTH × HEIGHT.
+        web.client.set_window_size(WIDTH, HEIGHT + web.chrome_height).await.unwrap();
+        web
+    }
+
+    async fn close(self) {
+        let Web { client, _driver: driver, .. } = self;
+        client.close().await.unwrap();
+        drop(driver);
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn goto(&self, path: &str) {
+        self.client.goto(&self.url(path)).await.unwrap_or_else(|e| panic!("cannot open {path}: {e}"));
+    }
+
+    /// Path and query of the current page.
+    async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("script failed ({e}): {script}"))
+    }
+
+    async fn find(&self, css: &str) -> Element {
+        match self.client.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
+            Ok(e) => e,
+            Err(e) => {
+                panic!("no `{css}` on {} ({e})\n--- page text ---\n{}", self.path().await, self.body_text().await)
+            }
+        }
+    }
+
+    async fn find_all(&self, css: &str) -> Vec<Element> {
+        self.client.find_all(Locator::Css(css)).await.unwrap()
+    }
+
+    async fn exists(&self, css: &str) -> bool {
+        !self.find_all(css).await.is_empty()
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap().trim().to_string()
+    }
+
+    async fn texts(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.find_all(css).await {
+            out.push(e.text().await.unwrap().trim().to_string());
+        }
+        out
+    }
+
+    async fn body_text(&self) -> String {
+        match self.client.find(Locator::Css("body")).await {
+            Ok(b) => b.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    async fn value(&self, css: &str) -> String {
+        self.find(css).await.prop("value").await.unwrap().unwrap_or_default()
+    }
+
+    /// Replaces the content of a text field, as a user typing would.
+    async fn fill(&self, css: &str, text: &str) {
+        let field = self.find(css).await;
+        field.clear().await.unwrap();
+        if !text.is_empty() {
+            field.send_keys(text).await.unwrap();
+        }
+    }
+
+    async fn select(&self, css: &str, value: &str) {
+        self.find(css)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("cannot choose {value} in `{css}`: {e}"));
+    }
+
+    /// Clicks something that loads a new page and waits until that page has loaded.
+    async fn click_and_wait(&self, css: &str) {
+        let target = self.find(css).await;
+        self.js("window.__ttoOldPage = true;").await;
+        target.click().await.unwrap_or_else(|e| panic!("cannot click `{css}`: {e}"));
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let done = self
+                .client
+                .execute("return window.__ttoOldPage !== true && document.readyState === 'complete';", vec![])
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            if done {
+                return;
+            }
+            assert!(Instant::now() < deadline, "clicking `{css}` did not load a new page within {WAIT:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Saves a full-page screenshot as `target/screenshots/<test>-<NN>-<step>.png`.
+    async fn shot(&mut self, step: &str) {
+        self.step += 1;
+        let height = self
+            .js("return Math.ceil(Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0));")
+            .await
+            .as_f64()
+            .unwrap_or(f64::from(HEIGHT)) as u32;
+        let height = height.clamp(HEIGHT, 8000);
+        if height > HEIGHT {
+            self.client.set_window_size(WIDTH, height + self.chrome_height).await.unwrap();
+        }
+        let png = self.client.screenshot().await.unwrap();
+        if height > HEIGHT {
+            self.client.set_window_size(WIDTH, HEIGHT + self.chrome_height).await.unwrap();
+        }
+        let path = screenshot_dir().join(format!("{}-{:02}-{step}.png", self.test, self.step));
+        std::fs::write(&path, png).unwrap();
+    }
+
+    /// Signs in through the form; returns with the user's first page loaded.
+    async fn sign_in(&mut self, username: &str, password: &str) {
+        self.goto("/sign-in").await;
+        self.fill("#username", username).await;
+        self.fill("#password", password).await;
+        self.click_and_wait("form[action='/sign-in'] button[type=submit]").await;
+    }
+
+    async fn sign_out(&self) {
+        self.click_and_wait("form[action='/sign-out'] button[type=submit]").await;
+    }
+
+    async fn heading(&self) -> String {
+        self.text("main h1").await
+    }
+
+    async fn nav_items(&self) -> Vec<String> {
+        self.texts(".sidenav a").await
+    }
+
+    async fn lang(&self) -> String {
+        self.find("html").await.attr("lang").await.unwrap().unwrap_or_default()
+    }
+
+    /// Fails when the page shows Chinese text other than `data` (names, titles… typed by
+    /// people): an English page must have every label translated.
+    async fn assert_translated(&self, data: &[&str]) {
+        let mut text = self.body_text().await;
+        let mut data: Vec<&str> = data.iter().copied().chain(["中文"]).collect();
+        data.sort_by_key(|d| std::cmp::Reverse(d.len()));
+        for d in data {
+            text = text.replace(d, "");
+        }
+        let left: Vec<&str> =
+            text.lines().map(str::trim).filter(|l| l.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))).collect();
+        assert!(
+            left.is_empty(),
+            "untranslated text on the English page {}:\n  {}",
+            self.path().await,
+            left.join("\n  ")
+        );
+    }
+}
+
+fn contains_all(haystack: &[String], needles: &[&str]) -> Result<(), String> {
+    let missing: Vec<&&str> = needles.iter().filter(|n| !haystack.iter().any(|h| h == **n)).collect();
+    if missing.is_empty() { Ok(()) } else { Err(format!("missing {missing:?} in {haystack:?}")) }
+}
+
+// ---------------------------------------------------------------------------------------
+// Seed data through the use cases.
+// ---------------------------------------------------------------------------------------
+
+fn draft(title: &str, summary: &str, keywords: &[&str], trl: u8, confidentiality: &str) -> AchievementDraft {
+    AchievementDraft {
+        title: title.to_string(),
+        summary: summary.to_string(),
+        detail: Some("工艺参数与实验数据：仅对本单位可见。".to_string()),
+        keywords: keywords.iter().map(|k| k.to_string()).collect(),
+        discipline: "材料科学与工程".to_string(),
+        chains: vec!["new_materials".to_string()],
+        kind: "invention_patent".to_string(),
+        trl: trl.to_string(),
+        funding_source: "fiscal".to_string(),
+        funding_refs: vec!["NSFC-52000001".to_string()],
+        completion_date: Some("2025-06-30".to_string()),
+        confidentiality: confidentiality.to_string(),
+        contributors: vec![
+            ContributorDraft { person_id: None, name: "张伟".into(), share: "60".into(), main: true },
+            ContributorDraft { person_id: None, name: "李娜".into(), share: "40".into(), main: false },
+        ],
+        job_related: true,
+        major: false,
+    }
+}
+
+/// Creates an achievement of an institution and moves it through `actions`; returns its id.
+async fn seed_achievement(
+    t: &common::TestApp,
+    short: &str,
+    draft: &AchievementDraft,
+    actions: &[AchievementAction],
+) -> i64 {
+    let system = Actor::system("test");
+    let institution = t.institution(short).await;
+    let a = t.app.create_achievement(&system, Some(institution), draft, None, None).await.unwrap();
+    for action in actions {
+        t.app.transition_achievement(&system, a.id, None, *action).await.unwrap();
+    }
+    a.id.0
+}
+
+// ---------------------------------------------------------------------------------------
+// Journeys
+// ---------------------------------------------------------------------------------------
+
+/// (user, institution shown in the top bar, nav items expected, nav items not expected)
+const ROLES: &[(&str, &str, &[&str], &[&str])] = &[
+    ("staff.a", "甲大学", &["成果台账", "登记成果", "访问令牌", "修改密码"], &["审计日志", "用户管理"]),
+    ("admin.a", "甲大学", &["成果台账", "登记成果", "用户管理", "审计日志"], &[]),
+    ("inventor.a", "甲大学", &["成果台账", "访问令牌"], &["登记成果", "用户管理", "审计日志"]),
+    ("enterprise", "丙企业", &["成果台账", "访问令牌"], &["登记成果", "用户管理", "审计日志"]),
+    ("regulator", "主管部门", &["成果台账", "审计日志"], &["登记成果", "用户管理"]),
+    ("platform", "主管部门", &["成果台账", "用户管理", "审计日志"], &["登记成果"]),
+];
+
+#[tokio::test]
+async fn sign_in_shows_each_role_its_name_institution_and_navigation() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    let mut web = Web::start("sign_in", t.router.clone()).await;
+
+    // Anonymous portal first.
+    web.goto("/").await;
+    assert!(web.exists(".topbar-public").await, "the anonymous portal shows the public top bar");
+    assert_eq!(web.heading().await, "高校科技成果转化服务平台");
+    web.shot("portal").await;
+
+    // A wrong password keeps the visitor on the form with a message and the typed name.
+    web.goto("/sign-in").await;
+    assert_eq!(web.heading().await, "登录");
+    web.shot("form").await;
+    web.sign_in("staff.a", "not-the-password").await;
+    assert!(web.text(".error-summary").await.contains("用户名或密码错误"), "wrong password message");
+    assert_eq!(web.value("#username").await, "staff.a");
+    assert!(!web.exists(".topbar-user").await, "not signed in after a wrong password");
+    web.shot("wrong-password").await;
+
+    for (user, institution, visible, hidden) in ROLES {
+        web.sign_in(user, common::PASSWORD).await;
+        assert_eq!(web.path().await, "/", "{user} lands on the dashboard");
+        assert_eq!(web.text(".topbar-user .who").await, format!("{user} 用户"), "display name of {user}");
+        let place = web.text(".topbar-user .where").await;
+        assert!(place.starts_with(institution), "{user}: top bar shows `{place}`, expected institution {institution}");
+        assert_eq!(web.heading().await, "工作台", "{user} sees the dashboard");
+        let nav = web.nav_items().await;
+        if let Err(e) = contains_all(&nav, visible) {
+            panic!("{user}: navigation {e}");
+        }
+        for item in *hidden {
+            assert!(!nav.iter().any(|n| n == item), "{user} must not see {item} in {nav:?}");
+        }
+        assert_eq!(
+            web.exists("main a[href='/achievements/new']").await,
+            visible.contains(&"登记成果"),
+            "{user}: 登记成果 button on the dashboard"
+        );
+        web.shot(&format!("home-{user}")).await;
+
+        web.sign_out().await;
+        assert_eq!(web.path().await, "/");
+        assert!(web.exists(".topbar-public").await, "{user} signed out: public top bar again");
+        assert!(!web.exists(".topbar-user").await, "{user} signed out: no user in the top bar");
+        assert_eq!(web.text(".topbar-actions a[href='/sign-in']").await, "登录");
+        assert_eq!(web.heading().await, "高校科技成果转化服务平台");
+    }
+    web.shot("signed-out").await;
+    web.close().await;
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn staff_registers_edits_and_publishes_an_achievement() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    let mut web = Web::start("ledger", t.router.clone()).await;
+    web.sign_in("staff.a", common::PASSWORD).await;
+
+    // Open the form from the navigation.
+    web.click_and_wait(".sidenav a[href='/achievements/new']").await;
+    assert_eq!(web.path().await, "/achievements/new");
+    assert_eq!(web.heading().await, "登记成果");
+    assert_eq!(web.value("#cn0").await, "staff.a 用户", "the signed-in user is the first contributor");
+    web.shot("new-form").await;
+
+    let title = "一种耐高温固态电解质膜";
+    web.fill("#title", title).await;
+    web.fill("#summary", "用于动力电池的固态电解质膜，耐受 200 °C，室温离子电导率 1.2 mS/cm。").await;
+    web.fill("#detail", "烧结工艺参数：保密。").await;
+    web.fill("#keywords", "固态电池，电解质").await;
+    web.fill("#discipline", "材料科学与工程").await;
+    web.select("#trl", "4").await;
+    web.find("input[name=chains][value=new_energy]").await.click().await.unwrap();
+    web.fill("#cs0", "50").await;
+    web.fill("#cn1", "李娜").await;
+    web.fill("#cs1", "40").await;
+    web.click_and_wait("form.form button.primary[type=submit]").await;
+
+    // Shares total 90: summary on top, message by the contributors, input kept.
+    let summary = web.text("#error-summary").await;
+    assert!(summary.contains("请修改以下问题后再提交"), "error summary heading: {summary}");
+    assert!(summary.contains("份额合计须恰好为 100%"), "summary names the share problem: {summary}");
+    let by_contributors = web.text("#contributors-error").await;
+    assert!(by_contributors.contains("份额合计须恰好为 100%"), "message by the contributors: {by_contributors}");
+    assert!(by_contributors.contains("90"), "message gives the current total: {by_contributors}");
+    assert_eq!(web.value("#title").await, title, "the typed title is kept");
+    assert_eq!(web.value("#cn1").await, "李娜");
+    assert_eq!(web.value("#cs1").await, "40");
+    assert_eq!(web.value("#trl").await, "4");
+    web.shot("shares-90").await;
+
+    // Fix the shares: registered as a draft.
+    web.fill("#cs1", "50").await;
+    web.click_and_wait("form.form button.primary[type=submit]").await;
+    let detail_path = web.path().await;
+    let id: i64 = detail_path
+        .strip_prefix("/achievements/")
+        .and_then(|rest| rest.split('?').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("expected the detail page, got {detail_path}"));
+    assert_eq!(web.text(".notice.success").await, "成果已登记为草稿。");
+    assert_eq!(web.heading().await, title);
+    assert_eq!(web.text(".summary-card .badge").await, "草稿");
+    assert_eq!(web.text(".summary-card dd.num").await, "4 / 9");
+    let contributors = web.texts("table.table tbody tr td:first-child").await;
+    assert!(
+        contributors.contains(&"staff.a 用户".to_string()) && contributors.contains(&"李娜".to_string()),
+        "contributors: {contributors:?}"
+    );
+    web.shot("created").await;
+
+    // Edit: raise the TRL.
+    web.click_and_wait(&format!("a.button[href='/achievements/{id}/edit']")).await;
+    assert_eq!(web.heading().await, "编辑成果");
+    assert_eq!(web.value("#title").await, title);
+    assert_eq!(web.value("#trl").await, "4");
+    web.shot("edit-form").await;
+    web.select("#trl", "6").await;
+    web.click_and_wait("form.form button.primary[type=submit]").await;
+    assert_eq!(web.path().await, format!("/achievements/{id}?done=saved"));
+    assert_eq!(web.text(".notice.success").await, "修改已保存。");
+    assert_eq!(web.text(".summary-card dd.num").await, "6 / 9");
+    web.shot("saved").await;
+
+    // Lifecycle: register, then publish.
+    web.click_and_wait("button[data-action=register]").await;
+    assert_eq!(web.text(".notice.success").await, "成果已登记入库。");
+    assert_eq!(web.text(".summary-card .badge").await, "已登记");
+    web.shot("registered").await;
+    web.click_and_wait("button[data-action=publish]").await;
+    assert_eq!(web.text(".notice.success").await, "成果已发布推介。");
+    assert_eq!(web.text(".summary-card .badge").await, "推介中");
+    assert!(!web.exists("button[data-action=publish]").await, "publish is no longer offered");
+
+    // The timeline lists every step, newest first.
+    let timeline: Vec<String> = web.texts(".timeline li strong").await;
+    assert_eq!(timeline, ["发布推介", "登记入库", "修改成果", "登记成果"], "timeline");
+    let actors = web.texts(".timeline li .muted").await;
+    assert!(actors.iter().all(|a| a == "staff.a"), "timeline actors: {actors:?}");
+    web.shot("published").await;
+
+    // The ledger lists it as promoting.
+    web.click_and_wait(".sidenav a[href='/achievements']").await;
+    let rows = web.texts("#achievement-table tbody tr").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains(title) && rows[0].contains("推介中"), "ledger row: {}", rows[0]);
+    web.shot("ledger").await;
+
+    web.close().await;
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn visitor_browses_and_filters_the_public_catalogue() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    use AchievementAction::{Publish, Register};
+    let graphene = seed_achievement(
+        &t,
+        "UNA",
+        &draft(
+            "高导热石墨烯复合材料",
+            "一种高导热石墨烯复合材料的制备方法，导热系数提高 40%。",
+            &["石墨烯", "导热"],
+            4,
+            "summary_only",
+        ),
+        &[Register, Publish],
+    )
+    .await;
+    seed_achievement(
+        &t,
+        "UNB",
+        &draft("钠离子电池正极材料", "低成本层状氧化物正极，循环 3000 次容量保持 90%。", &["钠离子电池"], 7, "public"),
+        &[Register, Publish],
+    )
+    .await;
+    seed_achievement(&t, "UNA", &draft("未发布的草稿成果", "仍在整理中的成果。", &["草稿"], 8, "public"), &[]).await;
+    seed_achievement(
+        &t,
+        "UNA",
+        &draft("仅登记未推介的成果", "已登记但尚未推介。", &["登记"], 9, "public"),
+        &[Register],
+    )
+    .await;
+
+    let mut web = Web::start("catalogue", t.router.clone()).await;
+    web.goto("/").await;
+    web.click_and_wait(".topbar-public a[href='/achievements']").await;
+    assert_eq!(web.heading().await, "成果台账");
+    let rows = web.texts("#achievement-table tbody tr").await;
+    assert_eq!(rows.len(), 2, "only published achievements are public: {rows:?}");
+    assert!(rows.iter().any(|r| r.contains("高导热石墨烯复合材料") && r.contains("推介中")), "{rows:?}");
+    assert!(rows.iter().any(|r| r.contains("钠离子电池正极材料")), "{rows:?}");
+    assert!(!rows.iter().any(|r| r.contains("草稿") || r.contains("仅登记")), "drafts stay private: {rows:?}");
+    assert!(web.text(".list-meta").await.contains('2'), "the count is shown");
+    web.shot("all").await;
+
+    // Text filter.
+    web.fill("#f-q", "石墨烯").await;
+    web.click_and_wait("form.filters button[type=submit]").await;
+    assert!(web.path().await.contains("q="), "the filter is in the address");
+    let rows = web.texts("#achievement-table tbody tr").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("高导热石墨烯复合材料"));
+    assert_eq!(web.value("#f-q").await, "石墨烯", "the filter keeps the text");
+    web.shot("text-filter").await;
+
+    // A text that matches nothing shows the empty state.
+    web.fill("#f-q", "量子计算").await;
+    web.click_and_wait("form.filters button[type=submit]").await;
+    assert!(!web.exists("#achievement-table").await);
+    assert!(web.text(".empty").await.contains("没有符合条件的成果"));
+    web.shot("no-match").await;
+
+    // Reset, then filter by TRL.
+    web.click_and_wait("form.filters a.button[href='/achievements']").await;
+    assert_eq!(web.value("#f-q").await, "");
+    assert_eq!(web.find_all("#achievement-table tbody tr").await.len(), 2);
+    web.select("#f-trl-min", "5").await;
+    web.click_and_wait("form.filters button[type=submit]").await;
+    let rows = web.texts("#achievement-table tbody tr").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("钠离子电池正极材料"), "{rows:?}");
+    let trls = web.texts("#achievement-table tbody td.num").await;
+    assert_eq!(trls, ["7"]);
+    assert_eq!(web.value("#f-trl-min").await, "5");
+    web.shot("trl-filter").await;
+
+    // Open a row: the public detail.
+    web.select("#f-trl-min", "").await;
+    web.fill("#f-q", "石墨烯").await;
+    web.click_and_wait("form.filters button[type=submit]").await;
+    web.click_and_wait("#achievement-table tbody tr a").await;
+    assert_eq!(web.path().await, format!("/achievements/{graphene}"));
+    assert_eq!(web.heading().await, "高导热石墨烯复合材料");
+    assert_eq!(web.text(".summary-card .badge").await, "推介中");
+    assert!(web.text(".notice.info").await.contains("您看到的是公开信息"), "redaction notice");
+    let sections = web.texts("section.card h2").await;
+    assert!(!sections.iter().any(|s| s == "成果完成人"), "no contributors section for visitors: {sections:?}");
+    assert!(
+        !sections.iter().any(|s| s == "操作记录" || s.starts_with("权属")),
+        "no timeline or ownership: {sections:?}"
+    );
+    let body = web.body_text().await;
+    assert!(
+        !body.contains("张伟") && !body.contains("NSFC-52000001") && !body.contains("工艺参数"),
+        "confidential fields leaked"
+    );
+    assert!(
+        !web.exists("button[data-action]").await && !web.exists("a[href$='/edit']").await,
+        "no actions for visitors"
+    );
+    web.shot("public-detail").await;
+
+    web.close().await;
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn language_switch_turns_the_pages_english_and_persists() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    seed_achievement(
+        &t,
+        "UNA",
+        &draft(
+            "高导热石墨烯复合材料",
+            "一种高导热石墨烯复合材料的制备方法，导热系数提高 40%。",
+            &["石墨烯"],
+            4,
+            "public",
+        ),
+        &[AchievementAction::Register, AchievementAction::Publish],
+    )
+    .await;
+    let mut web = Web::start("language", t.router.clone()).await;
+    // What people typed (and the seeded names) may stay Chinese on English pages; labels may not.
+    let data = [
+        "高导热石墨烯复合材料",
+        "一种高导热石墨烯复合材料的制备方法，导热系数提高 40%。",
+        "工艺参数与实验数据：仅对本单位可见。",
+        "石墨烯",
+        "材料科学与工程",
+        "张伟",
+        "李娜",
+        "staff.a 用户",
+        "甲大学",
+        "乙大学",
+        "丙企业",
+        "主管部门",
+        "天津市",
+    ];
+
+    web.goto("/achievements").await;
+    assert_eq!(web.lang().await, "zh-CN");
+    assert_eq!(web.heading().await, "成果台账");
+    assert_eq!(web.text("a.lang").await, "English");
+    web.click_and_wait("a.lang").await;
+    assert_eq!(web.lang().await, "en");
+    assert_eq!(web.heading().await, "Achievement ledger");
+    assert_eq!(web.text("a.lang").await, "中文");
+    assert_eq!(web.text(".topbar-public a[href='/achievements']").await, "Catalogue");
+    let rows = web.texts("#achievement-table tbody tr").await;
+    assert!(rows.len() == 1 && rows[0].contains("Promoting"), "status in English: {rows:?}");
+    web.assert_translated(&data).await;
+    web.shot("ledger-en").await;
+
+    // The choice is kept on the next pages (a cookie, no `lang=` in the links).
+    web.click_and_wait(".topbar-public a[href='/institutions']").await;
+    assert_eq!(web.path().await, "/institutions");
+    assert_eq!(web.lang().await, "en");
+    assert_eq!(web.heading().await, "Institutions");
+    web.assert_translated(&data).await;
+    web.shot("institutions-en").await;
+
+    web.click_and_wait(".topbar-actions a[href='/sign-in']").await;
+    assert_eq!(web.lang().await, "en");
+    assert_eq!(web.heading().await, "Sign in");
+    web.assert_translated(&data).await;
+    web.shot("sign-in-en").await;
+
+    // Still English after signing in, on the dashboard and the form.
+    web.sign_in("staff.a", common::PASSWORD).await;
+    assert_eq!(web.lang().await, "en");
+    assert_eq!(web.heading().await, "Dashboard");
+    assert!(web.nav_items().await.contains(&"Register achievement".to_string()));
+    web.assert_translated(&data).await;
+    web.shot("home-en").await;
+    web.click_and_wait(".sidenav a[href='/achievements/new']").await;
+    assert_eq!(web.lang().await, "en");
+    assert_eq!(web.heading().await, "Register achievement");
+    web.assert_translated(&data).await;
+    web.shot("new-form-en").await;
+    web.click_and_wait(".sidenav a[href='/policy']").await;
+    assert_eq!(web.lang().await, "en");
+    assert_eq!(web.heading().await, "Policy profile");
+    // Its sources cite Chinese statutes by their Chinese titles: no translation check here.
+    web.shot("policy-en").await;
+    web.click_and_wait(".sidenav a[href='/achievements']").await;
+    web.click_and_wait("#achievement-table tbody tr a").await;
+    assert_eq!(web.lang().await, "en");
+    assert_eq!(web.text(".summary-card .badge").await, "Promoting");
+    web.assert_translated(&data).await;
+    web.shot("detail-en").await;
+
+    // Back to Chinese, which is kept too.
+    web.click_and_wait("a.lang").await;
+    assert_eq!(web.lang().await, "zh-CN");
+    assert_eq!(web.text("a.lang").await, "English");
+    web.click_and_wait(".sidenav a[href='/achievements']").await;
+    assert_eq!(web.lang().await, "zh-CN");
+    assert_eq!(web.heading().await, "成果台账");
+    web.shot("ledger-zh").await;
+
+    web.close().await;
+    t.cleanup().await;
+}
