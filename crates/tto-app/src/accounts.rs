@@ -71,12 +71,15 @@ fn normalise_username(username: &str) -> String {
 
 fn check_password(errors: &mut ValidationErrors, field: &str, password: &str, username: &str) {
     let len = password.chars().count();
-    if len < PASSWORD_MIN || len > PASSWORD_MAX {
+    if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
         errors.add(field, Violation::OutOfRange { min: PASSWORD_MIN.to_string(), max: PASSWORD_MAX.to_string() });
     } else if password.to_lowercase().contains(&normalise_username(username)) && !username.is_empty() {
         errors.add(
             field,
-            Violation::Rule { code: "password_contains_username", detail: "the password must not contain the user name".into() },
+            Violation::Rule {
+                code: "password_contains_username",
+                detail: "the password must not contain the user name".into(),
+            },
         );
     }
 }
@@ -106,7 +109,10 @@ impl App {
         let argon2 = self.argon2()?;
         let password = password.to_string();
         tokio::task::spawn_blocking(move || {
-            argon2.hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| AppError::Internal(e.to_string()))
+            argon2
+                .hash_password(password.as_bytes())
+                .map(|h| h.to_string())
+                .map_err(|e| AppError::Internal(e.to_string()))
         })
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
@@ -150,8 +156,15 @@ impl App {
         let mut tx = self.store().write(actor, now).await?;
         repo::record_attempt(&mut tx, &username, address, ok).await?;
         let (true, Some(user)) = (ok, user) else {
-            tx.record(None, "session.sign_in_failed", "user", &username, None, Some(&serde_json::json!({ "address": address })))
-                .await?;
+            tx.record(
+                None,
+                "session.sign_in_failed",
+                "user",
+                &username,
+                None,
+                Some(&serde_json::json!({ "address": address })),
+            )
+            .await?;
             tx.commit().await?;
             return Err(AppError::InvalidCredentials);
         };
@@ -191,7 +204,11 @@ impl App {
             record.last_seen_at = now;
             self.cache().sessions.put(hash.clone(), record.clone());
         }
-        Ok(Some(LiveSession { user: user_context(&record), csrf_token: record.csrf_token.clone(), expires_at: record.expires_at }))
+        Ok(Some(LiveSession {
+            user: user_context(&record),
+            csrf_token: record.csrf_token.clone(),
+            expires_at: record.expires_at,
+        }))
     }
 
     pub async fn sign_out(&self, token: &str) -> Result<()> {
@@ -208,7 +225,13 @@ impl App {
     }
 
     /// Changes the signed-in user's password and ends their other sessions.
-    pub async fn change_password(&self, actor: &Actor, session_token: Option<&str>, current: &str, new: &str) -> Result<()> {
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        session_token: Option<&str>,
+        current: &str,
+        new: &str,
+    ) -> Result<()> {
         let user = actor.user().ok_or(AppError::Unauthenticated)?;
         let mut errors = ValidationErrors::new();
         check_password(&mut errors, "new_password", new, &user.username);
@@ -219,7 +242,10 @@ impl App {
         let record = repo::get_user(&mut r, user.user_id.0).await?;
         drop(r);
         if !self.verify_password(current, record.password_hash.clone()).await? {
-            return Err(AppError::field("current_password", Violation::Rule { code: "wrong_password", detail: "the current password is wrong".into() }));
+            return Err(AppError::field(
+                "current_password",
+                Violation::Rule { code: "wrong_password", detail: "the current password is wrong".into() },
+            ));
         }
         let hash = self.hash_password(new).await?;
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
@@ -230,7 +256,12 @@ impl App {
         Ok(())
     }
 
-    fn check_user_draft(&self, actor: &Actor, draft: &UserDraft, kind: tto_domain::InstitutionKind) -> Result<(String, Vec<Role>)> {
+    fn check_user_draft(
+        &self,
+        actor: &Actor,
+        draft: &UserDraft,
+        kind: tto_domain::InstitutionKind,
+    ) -> Result<(String, Vec<Role>)> {
         let mut errors = ValidationErrors::new();
         let username = normalise_username(&draft.username);
         if username.is_empty() {
@@ -260,7 +291,13 @@ impl App {
             && !matches!(actor, Actor::System { .. })
             && !actor.has_role(Role::PlatformAdmin)
         {
-            errors.add("roles", Violation::Rule { code: "role_not_grantable", detail: "only a platform administrator grants this role".into() });
+            errors.add(
+                "roles",
+                Violation::Rule {
+                    code: "role_not_grantable",
+                    detail: "only a platform administrator grants this role".into(),
+                },
+            );
         }
         Ok(errors.finish(|| (username, roles))?)
     }
@@ -279,7 +316,9 @@ impl App {
         };
         let mut r = self.store().reader().await?;
         let institution = institutions::get(&mut r, institution_id).await.map_err(|e| match e {
-            StoreError::NotFound => AppError::field("institution_id", Violation::UnknownChoice { value: institution_id.to_string() }),
+            StoreError::NotFound => {
+                AppError::field("institution_id", Violation::UnknownChoice { value: institution_id.to_string() })
+            }
             other => other.into(),
         })?;
         let (username, roles) = self.check_user_draft(actor, draft, institution.fields.kind)?;
@@ -304,7 +343,8 @@ impl App {
         )
         .await?;
         let expires_at = self.now() + self.settings().invitation_ttl;
-        repo::insert_invitation(&mut tx, &token_hash(&token), &user, actor.user().map(|u| u.user_id.0), expires_at).await?;
+        repo::insert_invitation(&mut tx, &token_hash(&token), &user, actor.user().map(|u| u.user_id.0), expires_at)
+            .await?;
         tx.commit().await?;
         Ok((user, token))
     }
@@ -312,7 +352,9 @@ impl App {
     /// The user an invitation link is for, if the link is still valid.
     pub async fn invitation(&self, token: &str) -> Result<UserRecord> {
         let mut r = self.store().reader().await?;
-        let invitation = repo::find_invitation(&mut r, &token_hash(token)).await?.ok_or(AppError::NotFound { entity: "invitation" })?;
+        let invitation = repo::find_invitation(&mut r, &token_hash(token))
+            .await?
+            .ok_or(AppError::NotFound { entity: "invitation" })?;
         if invitation.used_at.is_some() || invitation.expires_at <= self.now() {
             return Err(AppError::NotFound { entity: "invitation" });
         }
@@ -339,9 +381,15 @@ impl App {
     }
 
     /// Creates an active user with a password (the CLI and the demo loader).
-    pub async fn create_user_with_password(&self, actor: &Actor, draft: &UserDraft, password: &str) -> Result<UserRecord> {
+    pub async fn create_user_with_password(
+        &self,
+        actor: &Actor,
+        draft: &UserDraft,
+        password: &str,
+    ) -> Result<UserRecord> {
         actor.require(Permission::UserManage)?;
-        let institution_id = InstitutionId(draft.institution_id.ok_or_else(|| AppError::field("institution_id", Violation::Required))?);
+        let institution_id =
+            InstitutionId(draft.institution_id.ok_or_else(|| AppError::field("institution_id", Violation::Required))?);
         actor.require_for(Permission::UserManage, institution_id)?;
         let mut r = self.store().reader().await?;
         let institution = institutions::get(&mut r, institution_id).await?;
@@ -417,12 +465,30 @@ impl App {
             "invited" if before.status == "invited" => status,
             other => return Err(AppError::field("status", Violation::UnknownChoice { value: other.to_string() })),
         };
-        if actor.user().is_some_and(|u| u.user_id.0 == user_id) && (status == "disabled" || !roles.contains(&Role::TtoAdmin) && before.roles.iter().any(|r| r == "tto_admin")) {
-            return Err(AppError::field("roles", Violation::Rule { code: "no_self_lockout", detail: "you cannot disable yourself or remove your own administrator role".into() }));
+        if actor.user().is_some_and(|u| u.user_id.0 == user_id)
+            && (status == "disabled"
+                || !roles.contains(&Role::TtoAdmin) && before.roles.iter().any(|r| r == "tto_admin"))
+        {
+            return Err(AppError::field(
+                "roles",
+                Violation::Rule {
+                    code: "no_self_lockout",
+                    detail: "you cannot disable yourself or remove your own administrator role".into(),
+                },
+            ));
         }
         let role_codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
-        let after = repo::update_user(&mut tx, &before, display_name.trim(), before.email.as_deref(), status, &role_codes, "user.update").await?;
+        let after = repo::update_user(
+            &mut tx,
+            &before,
+            display_name.trim(),
+            before.email.as_deref(),
+            status,
+            &role_codes,
+            "user.update",
+        )
+        .await?;
         if status == "disabled" {
             repo::delete_sessions_of(&mut tx, after.id, None).await?;
         }

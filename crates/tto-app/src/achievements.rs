@@ -2,8 +2,7 @@
 
 use tto_domain::achievement::{AchievementDraft, OwnershipPeriodDraft, original_ownership, validate_ownership};
 use tto_domain::{
-    Achievement, AchievementAction, AchievementFields, AchievementId, AchievementStatus,
-    InstitutionId, Violation,
+    Achievement, AchievementAction, AchievementFields, AchievementId, AchievementStatus, InstitutionId, Violation,
 };
 use tto_store::achievements::{self as repo, Filter, NewAchievement, Page, Row, Sort};
 use tto_store::audit::{self, AuditEvent};
@@ -109,7 +108,8 @@ impl App {
                 Listing { rows, total: Some(total), next_before: None }
             }
             Page::Before { id, limit } => {
-                let mut rows = repo::list(&mut r, scope, filter, Sort::IdDesc, Page::Before { id, limit: limit + 1 }).await?;
+                let mut rows =
+                    repo::list(&mut r, scope, filter, Sort::IdDesc, Page::Before { id, limit: limit + 1 }).await?;
                 let more = rows.len() as i64 > limit;
                 rows.truncate(limit as usize);
                 let next_before = if more { rows.last().map(|r| r.id) } else { None };
@@ -188,7 +188,14 @@ impl App {
             None => None,
         };
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
-        let new = Insert { institution_id, fields: &fields, ownership, status: AchievementStatus::Draft, external_ref, code: None };
+        let new = Insert {
+            institution_id,
+            fields: &fields,
+            ownership,
+            status: AchievementStatus::Draft,
+            external_ref,
+            code: None,
+        };
         let achievement = self.insert_achievement(&mut tx, new).await?;
         tx.commit().await?;
         Ok(achievement)
@@ -199,7 +206,9 @@ impl App {
     pub(crate) async fn insert_achievement(&self, tx: &mut tto_store::WriteTx, new: Insert<'_>) -> Result<Achievement> {
         let Insert { institution_id, fields, ownership, status, external_ref, code } = new;
         let institution = institutions::get(tx, institution_id).await.map_err(|e| match e {
-            StoreError::NotFound => AppError::field("institution_id", Violation::UnknownChoice { value: institution_id.to_string() }),
+            StoreError::NotFound => {
+                AppError::field("institution_id", Violation::UnknownChoice { value: institution_id.to_string() })
+            }
             other => other.into(),
         })?;
         if repo::find_by_title(tx, institution_id, &fields.title).await?.is_some() {
@@ -211,7 +220,8 @@ impl App {
             return Err(AppError::conflict("external_ref", Violation::Duplicate { value: reference.clone() }));
         }
         let since = fields.completion_date.unwrap_or_else(|| tx.now().date());
-        let ownership = ownership.unwrap_or_else(|| vec![original_ownership(institution_id, &institution.fields.name, since)]);
+        let ownership =
+            ownership.unwrap_or_else(|| vec![original_ownership(institution_id, &institution.fields.name, since)]);
         let code = match code {
             Some(code) => {
                 if repo::find_by_code(tx, institution_id, &code).await?.is_some() {

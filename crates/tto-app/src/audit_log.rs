@@ -14,7 +14,13 @@ pub struct AuditPage {
 }
 
 impl App {
-    pub async fn audit_events(&self, actor: &Actor, filter: &AuditFilter, before: Option<i64>, limit: i64) -> Result<AuditPage> {
+    pub async fn audit_events(
+        &self,
+        actor: &Actor,
+        filter: &AuditFilter,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<AuditPage> {
         let scope = actor.internal_scope(Permission::AuditRead)?;
         let limit = limit.clamp(1, 500);
         let mut r = self.store().reader().await?;

@@ -149,7 +149,9 @@ pub struct UserContext {
 pub enum Actor {
     Anonymous,
     /// The platform itself: the CLI, the demo loader, scheduled tasks. Allowed everything.
-    System { label: String },
+    System {
+        label: String,
+    },
     User(UserContext),
 }
 

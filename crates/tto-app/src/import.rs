@@ -111,7 +111,13 @@ impl App {
             if let Some(id) = institution_id
                 && actor.require_for(Permission::AchievementImport, id).is_err()
             {
-                problem("institution", Violation::Rule { code: "not_your_institution", detail: "you may import only into your own institution".into() });
+                problem(
+                    "institution",
+                    Violation::Rule {
+                        code: "not_your_institution",
+                        detail: "you may import only into your own institution".into(),
+                    },
+                );
                 continue;
             }
             let status = match row.status.as_deref().map(str::trim) {
@@ -145,7 +151,8 @@ impl App {
                     }
                 },
             };
-            let (Some(institution_id), Some(status), Some(fields), Some(ownership)) = (institution_id, status, fields, ownership)
+            let (Some(institution_id), Some(status), Some(fields), Some(ownership)) =
+                (institution_id, status, fields, ownership)
             else {
                 continue;
             };

@@ -27,7 +27,10 @@ impl App {
         let fields = InstitutionFields::validate(draft)?;
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
         if repo::find_by_credit_code(&mut tx, &fields.credit_code).await?.is_some() {
-            return Err(AppError::conflict("credit_code", Violation::Duplicate { value: fields.credit_code.to_string() }));
+            return Err(AppError::conflict(
+                "credit_code",
+                Violation::Duplicate { value: fields.credit_code.to_string() },
+            ));
         }
         if repo::find_by_short_code(&mut tx, &fields.short_code).await?.is_some() {
             return Err(AppError::conflict("short_code", Violation::Duplicate { value: fields.short_code.clone() }));
@@ -50,7 +53,10 @@ impl App {
         if let Some(other) = repo::find_by_credit_code(&mut tx, &fields.credit_code).await?
             && other.id != id
         {
-            return Err(AppError::conflict("credit_code", Violation::Duplicate { value: fields.credit_code.to_string() }));
+            return Err(AppError::conflict(
+                "credit_code",
+                Violation::Duplicate { value: fields.credit_code.to_string() },
+            ));
         }
         if let Some(other) = repo::find_by_short_code(&mut tx, &fields.short_code).await?
             && other.id != id

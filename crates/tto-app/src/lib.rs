@@ -82,7 +82,13 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(store: Store, policy: PolicySet, chains: ChainTaxonomy, clock: Arc<dyn Clock>, settings: Settings) -> App {
+    pub fn new(
+        store: Store,
+        policy: PolicySet,
+        chains: ChainTaxonomy,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> App {
         App { inner: Arc::new(Inner { store, policy, chains, clock, settings, cache: cache::ReadCache::default() }) }
     }
 

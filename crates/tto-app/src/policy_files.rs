@@ -196,10 +196,10 @@ mod tests {
         for r in &all {
             assert!(!r.parameter.source.document.is_empty(), "{} has no source", r.parameter.key);
         }
-        let (band, r) = (set.resolve(&tianjin.id, ParamKey::TtoRewardBand, date!(2026 - 11 - 29)).unwrap(), ());
-        let _ = r;
+        let band = set.resolve(&tianjin.id, ParamKey::TtoRewardBand, date!(2026 - 11 - 29)).unwrap();
         assert_eq!(band.parameter.value.to_string(), "5 % – 15 %");
-        let (min_years, _) = set.count(&tianjin.id, ParamKey::EmpowermentUseRightMinTerm, date!(2026 - 11 - 29)).unwrap();
+        let (min_years, _) =
+            set.count(&tianjin.id, ParamKey::EmpowermentUseRightMinTerm, date!(2026 - 11 - 29)).unwrap();
         assert_eq!(min_years, 10);
     }
 

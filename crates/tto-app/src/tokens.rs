@@ -14,7 +14,12 @@ use tto_domain::Violation;
 pub const TOKEN_PREFIX: &str = "tto_";
 
 impl App {
-    pub async fn create_token(&self, actor: &Actor, name: &str, valid_days: Option<u32>) -> Result<(TokenRecord, String)> {
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        valid_days: Option<u32>,
+    ) -> Result<(TokenRecord, String)> {
         actor.require(Permission::TokenManage)?;
         let user = actor.user().ok_or(AppError::Unauthenticated)?;
         let name = name.trim();

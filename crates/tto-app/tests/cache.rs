@@ -55,9 +55,12 @@ async fn own_writes_show_at_once_and_other_nodes_within_the_freshness() {
     for db in TestDb::all().await {
         let node_a = app_on(db.store.clone());
         // A second node: its own pool and caches on the same database.
-        let other = Store::connect(&db.url, &StoreOptions { version_freshness: Duration::from_millis(150), ..Default::default() })
-            .await
-            .unwrap();
+        let other = Store::connect(
+            &db.url,
+            &StoreOptions { version_freshness: Duration::from_millis(150), ..Default::default() },
+        )
+        .await
+        .unwrap();
         let node_b = app_on(other);
         let system = Actor::system("t");
         let institution = node_a

@@ -32,16 +32,96 @@ pub struct DemoInstitution {
 }
 
 pub const INSTITUTIONS: &[DemoInstitution] = &[
-    DemoInstitution { short_code: "JMU", name: "津门大学（示例）", name_en: "Jinmen University (demo)", kind: InstitutionKind::University, region: "天津市南开区", state_run: true, code_body: "12120104MB0000101" },
-    DemoInstitution { short_code: "HHU", name: "海河科技大学（示例）", name_en: "Haihe University of Science and Technology (demo)", kind: InstitutionKind::University, region: "天津市西青区", state_run: true, code_body: "12120111MB0000102" },
-    DemoInstitution { short_code: "BHT", name: "渤海湾理工学院（示例）", name_en: "Bohai Bay Institute of Technology (demo)", kind: InstitutionKind::University, region: "天津市滨海新区", state_run: true, code_body: "12120116MB0000103" },
-    DemoInstitution { short_code: "JGM", name: "津沽医药大学（示例）", name_en: "Jingu University of Medicine (demo)", kind: InstitutionKind::University, region: "天津市河西区", state_run: true, code_body: "12120103MB0000104" },
-    DemoInstitution { short_code: "JZZ", name: "津门智造科技有限公司（示例）", name_en: "Jinmen Smart Manufacturing Co., Ltd. (demo)", kind: InstitutionKind::Enterprise, region: "天津市滨海新区", state_run: false, code_body: "91120116MA0000201" },
-    DemoInstitution { short_code: "BHM", name: "滨海新材料股份有限公司（示例）", name_en: "Binhai New Materials Co., Ltd. (demo)", kind: InstitutionKind::Enterprise, region: "天津市东丽区", state_run: false, code_body: "91120110MA0000202" },
-    DemoInstitution { short_code: "JTE", name: "津门技术交易所（示例）", name_en: "Jinmen Technology Exchange (demo)", kind: InstitutionKind::Exchange, region: "天津市和平区", state_run: false, code_body: "91120101MA0000301" },
-    DemoInstitution { short_code: "REG", name: "市科技成果转化主管部门（示例）", name_en: "Municipal technology-transfer authority (demo)", kind: InstitutionKind::Regulator, region: "天津市", state_run: true, code_body: "11120000MB0000401" },
-    DemoInstitution { short_code: "HHA", name: "海河天使投资基金（示例）", name_en: "Haihe Angel Fund (demo)", kind: InstitutionKind::Investor, region: "天津市河北区", state_run: false, code_body: "91120105MA0000501" },
-    DemoInstitution { short_code: "JTM", name: "津门技术经理人事务所（示例）", name_en: "Jinmen Technology Managers LLP (demo)", kind: InstitutionKind::ServiceOrganisation, region: "天津市河东区", state_run: false, code_body: "91120102MA0000601" },
+    DemoInstitution {
+        short_code: "JMU",
+        name: "津门大学（示例）",
+        name_en: "Jinmen University (demo)",
+        kind: InstitutionKind::University,
+        region: "天津市南开区",
+        state_run: true,
+        code_body: "12120104MB0000101",
+    },
+    DemoInstitution {
+        short_code: "HHU",
+        name: "海河科技大学（示例）",
+        name_en: "Haihe University of Science and Technology (demo)",
+        kind: InstitutionKind::University,
+        region: "天津市西青区",
+        state_run: true,
+        code_body: "12120111MB0000102",
+    },
+    DemoInstitution {
+        short_code: "BHT",
+        name: "渤海湾理工学院（示例）",
+        name_en: "Bohai Bay Institute of Technology (demo)",
+        kind: InstitutionKind::University,
+        region: "天津市滨海新区",
+        state_run: true,
+        code_body: "12120116MB0000103",
+    },
+    DemoInstitution {
+        short_code: "JGM",
+        name: "津沽医药大学（示例）",
+        name_en: "Jingu University of Medicine (demo)",
+        kind: InstitutionKind::University,
+        region: "天津市河西区",
+        state_run: true,
+        code_body: "12120103MB0000104",
+    },
+    DemoInstitution {
+        short_code: "JZZ",
+        name: "津门智造科技有限公司（示例）",
+        name_en: "Jinmen Smart Manufacturing Co., Ltd. (demo)",
+        kind: InstitutionKind::Enterprise,
+        region: "天津市滨海新区",
+        state_run: false,
+        code_body: "91120116MA0000201",
+    },
+    DemoInstitution {
+        short_code: "BHM",
+        name: "滨海新材料股份有限公司（示例）",
+        name_en: "Binhai New Materials Co., Ltd. (demo)",
+        kind: InstitutionKind::Enterprise,
+        region: "天津市东丽区",
+        state_run: false,
+        code_body: "91120110MA0000202",
+    },
+    DemoInstitution {
+        short_code: "JTE",
+        name: "津门技术交易所（示例）",
+        name_en: "Jinmen Technology Exchange (demo)",
+        kind: InstitutionKind::Exchange,
+        region: "天津市和平区",
+        state_run: false,
+        code_body: "91120101MA0000301",
+    },
+    DemoInstitution {
+        short_code: "REG",
+        name: "市科技成果转化主管部门（示例）",
+        name_en: "Municipal technology-transfer authority (demo)",
+        kind: InstitutionKind::Regulator,
+        region: "天津市",
+        state_run: true,
+        code_body: "11120000MB0000401",
+    },
+    DemoInstitution {
+        short_code: "HHA",
+        name: "海河天使投资基金（示例）",
+        name_en: "Haihe Angel Fund (demo)",
+        kind: InstitutionKind::Investor,
+        region: "天津市河北区",
+        state_run: false,
+        code_body: "91120105MA0000501",
+    },
+    DemoInstitution {
+        short_code: "JTM",
+        name: "津门技术经理人事务所（示例）",
+        name_en: "Jinmen Technology Managers LLP (demo)",
+        kind: InstitutionKind::ServiceOrganisation,
+        region: "天津市河东区",
+        state_run: false,
+        code_body: "91120102MA0000601",
+    },
 ];
 
 /// (user name, display name, institution, roles): one login per role, plus a second
@@ -107,12 +187,14 @@ impl Rng {
 }
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗",
-    "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "萧", "程", "曹", "袁", "邓", "许", "傅", "沈", "曾", "彭", "吕",
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
+    "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "萧", "程", "曹", "袁", "邓", "许", "傅", "沈", "曾",
+    "彭", "吕",
 ];
 const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平",
-    "刚", "桂英", "建华", "志强", "海燕", "晓东", "文博", "雪梅", "振宇", "思远", "佳怡", "子涵", "浩然", "欣怡", "宇航", "婷婷",
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞",
+    "平", "刚", "桂英", "建华", "志强", "海燕", "晓东", "文博", "雪梅", "振宇", "思远", "佳怡", "子涵", "浩然", "欣怡",
+    "宇航", "婷婷",
 ];
 
 fn person(rng: &mut Rng) -> String {
@@ -135,11 +217,7 @@ fn shares(rng: &mut Rng, n: usize) -> Vec<u64> {
 }
 
 fn university_for(r: &CslRecord, i: usize) -> &'static str {
-    if r.category == "医学" || r.discipline.contains("药") {
-        "JGM"
-    } else {
-        ["JMU", "HHU", "BHT"][i % 3]
-    }
+    if r.category == "医学" || r.discipline.contains("药") { "JGM" } else { ["JMU", "HHU", "BHT"][i % 3] }
 }
 
 fn kind_for(rng: &mut Rng, discipline: &str) -> &'static str {
@@ -175,7 +253,12 @@ fn row(r: &CslRecord, i: usize, batch: usize, chains: &ChainTaxonomy) -> ImportR
         .into_iter()
         .zip(shares)
         .enumerate()
-        .map(|(k, (name, share))| ContributorDraft { person_id: None, name, share: share.to_string(), main: k == 0 || (k == 1 && share >= 25) })
+        .map(|(k, (name, share))| ContributorDraft {
+            person_id: None,
+            name,
+            share: share.to_string(),
+            main: k == 0 || (k == 1 && share >= 25),
+        })
         .collect();
     let funding = rng.weighted(&[("fiscal", 70), ("non_fiscal", 30)]);
     let funding_refs =
@@ -190,7 +273,13 @@ fn row(r: &CslRecord, i: usize, batch: usize, chains: &ChainTaxonomy) -> ImportR
             title,
             summary: r.abstract_text.clone(),
             detail: None,
-            keywords: r.keywords.iter().filter(|k| k.chars().count() <= tto_domain::achievement::KEYWORD_MAX).take(20).cloned().collect(),
+            keywords: r
+                .keywords
+                .iter()
+                .filter(|k| k.chars().count() <= tto_domain::achievement::KEYWORD_MAX)
+                .take(20)
+                .cloned()
+                .collect(),
             discipline: r.discipline.clone(),
             chains: chains.suggest(&text).into_iter().take(2).map(|c| c.as_str().to_string()).collect(),
             kind: kind_for(&mut rng, &r.discipline).to_string(),
@@ -204,8 +293,15 @@ fn row(r: &CslRecord, i: usize, batch: usize, chains: &ChainTaxonomy) -> ImportR
             major: rng.below(100) < 3,
         },
         status: Some(
-            rng.weighted(&[("draft", 8), ("registered", 17), ("promoting", 45), ("negotiating", 12), ("converted", 13), ("withdrawn", 5)])
-                .to_string(),
+            rng.weighted(&[
+                ("draft", 8),
+                ("registered", 17),
+                ("promoting", 45),
+                ("negotiating", 12),
+                ("converted", 13),
+                ("withdrawn", 5),
+            ])
+            .to_string(),
         ),
         external_ref: Some(if batch == 0 { r.id.clone() } else { format!("{}-b{}", r.id, batch + 1) }),
         code: None,
@@ -232,7 +328,8 @@ pub fn record_count() -> usize {
 pub async fn seed_accounts(app: &App) -> anyhow::Result<()> {
     let system = Actor::system("demo");
     for d in INSTITUTIONS {
-        let code = CreditCode::from_body(d.code_body).map_err(|v| anyhow::anyhow!("demo credit code {}: {v}", d.code_body))?;
+        let code =
+            CreditCode::from_body(d.code_body).map_err(|v| anyhow::anyhow!("demo credit code {}: {v}", d.code_body))?;
         app.create_institution(
             &system,
             &InstitutionDraft {

@@ -422,14 +422,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             };
             let mut password = String::new();
             std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
-            let draft = tto_app::accounts::UserDraft {
-                institution_id: Some(*id),
-                username,
-                display_name,
-                email: None,
-                roles,
-            };
-            match app.create_user_with_password(&Actor::system("cli"), &draft, password.trim_end_matches(['\n', '\r'])).await {
+            let draft =
+                tto_app::accounts::UserDraft { institution_id: Some(*id), username, display_name, email: None, roles };
+            match app
+                .create_user_with_password(&Actor::system("cli"), &draft, password.trim_end_matches(['\n', '\r']))
+                .await
+            {
                 Ok(user) => eprintln!("created user {} (id {})", user.username, user.id),
                 Err(tto_app::AppError::Validation(errors)) => {
                     for e in errors.errors {

@@ -149,7 +149,13 @@ impl Record {
                                 }
                                 id
                             });
-                            HolderDraft { kind: h.kind, institution_id, person_id: None, name: h.name, share: h.share.text() }
+                            HolderDraft {
+                                kind: h.kind,
+                                institution_id,
+                                person_id: None,
+                                name: h.name,
+                                share: h.share.text(),
+                            }
                         })
                         .collect(),
                 })
@@ -211,7 +217,11 @@ impl Record {
             contributors: f
                 .contributors
                 .iter()
-                .map(|c| ContributorRecord { name: c.name.clone(), share: Text::Text(c.share.value().normalize().to_string()), main: c.main })
+                .map(|c| ContributorRecord {
+                    name: c.name.clone(),
+                    share: Text::Text(c.share.value().normalize().to_string()),
+                    main: c.main,
+                })
                 .collect(),
             ownership: Some(
                 a.ownership
@@ -332,7 +342,8 @@ fn csv_record(headers: &csv::StringRecord, record: &csv::StringRecord, line: usi
     let get = |name: &str| -> Option<String> {
         headers.iter().position(|h| h.trim() == name).and_then(|i| record.get(i)).map(|v| v.trim().to_string())
     };
-    let required = |name: &str| get(name).ok_or_else(|| format_problem(line, name, format!("column {name} is missing")));
+    let required =
+        |name: &str| get(name).ok_or_else(|| format_problem(line, name, format!("column {name} is missing")));
     for h in headers.iter() {
         if !CSV_COLUMNS.contains(&h.trim()) {
             return Err(format_problem(line, h, format!("unknown column {h:?}")));
@@ -407,7 +418,13 @@ impl<W: Write> Sink<W> {
                 let contributors: Vec<String> = r
                     .contributors
                     .iter()
-                    .map(|c| if c.main { format!("{}:{}:main", c.name, c.share.text()) } else { format!("{}:{}", c.name, c.share.text()) })
+                    .map(|c| {
+                        if c.main {
+                            format!("{}:{}:main", c.name, c.share.text())
+                        } else {
+                            format!("{}:{}", c.name, c.share.text())
+                        }
+                    })
                     .collect();
                 w.write_record([
                     r.institution.clone().unwrap_or_default(),

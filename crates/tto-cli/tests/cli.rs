@@ -73,7 +73,9 @@ async fn seed_institutions(url: &str) {
         std::sync::Arc::new(tto_app::SystemClock),
         tto_app::Settings::default(),
     );
-    for (short, name, body) in [("JMU", "津门大学（示例）", "12120104MB0000101"), ("HHU", "海河科技大学（示例）", "12120111MB0000102")] {
+    for (short, name, body) in
+        [("JMU", "津门大学（示例）", "12120104MB0000101"), ("HHU", "海河科技大学（示例）", "12120111MB0000102")]
+    {
         app.create_institution(
             &tto_app::Actor::system("test"),
             &tto_domain::institution::InstitutionDraft {
@@ -118,7 +120,10 @@ async fn import_reports_every_bad_row_and_imports_nothing() {
         let msg = text(&out);
         assert!(!out.status.success(), "{msg}");
         assert!(msg.contains("line 3: summary: EOF while parsing"), "unreadable JSON is reported with its line: {msg}");
-        assert!(msg.contains("line 2: trl: must be between 1 and 9"), "rule problems are reported in the same run: {msg}");
+        assert!(
+            msg.contains("line 2: trl: must be between 1 and 9"),
+            "rule problems are reported in the same run: {msg}"
+        );
         assert!(msg.contains("nothing was imported"), "{msg}");
         // Lines that parse but break rules are reported with line and field too.
         let rules = format!(
@@ -197,7 +202,10 @@ async fn export_and_import_round_trip_exactly() {
         let out = tto(&["import", "achievements", "first.csv"], &fresh_csv);
         assert!(out.status.success(), "{}", text(&out));
         let csv_again = tto(&["export", "achievements", "--format", "csv"], &fresh_csv);
-        assert_eq!(String::from_utf8_lossy(&csv_again.stdout), std::fs::read_to_string(case.dir.join("first.csv")).unwrap());
+        assert_eq!(
+            String::from_utf8_lossy(&csv_again.stdout),
+            std::fs::read_to_string(case.dir.join("first.csv")).unwrap()
+        );
         let _ = std::fs::remove_dir_all(fresh);
         let _ = std::fs::remove_dir_all(fresh_csv);
     }
@@ -217,11 +225,15 @@ async fn audit_verify_catches_an_edited_deleted_or_reordered_row() {
 
         let mut conn = AnyConnection::connect(&case.url).await.unwrap();
         // Edited.
-        conn.execute("UPDATE audit_event SET after_json = replace(after_json, '张伟', '李四') WHERE seq = 3").await.unwrap();
+        conn.execute("UPDATE audit_event SET after_json = replace(after_json, '张伟', '李四') WHERE seq = 3")
+            .await
+            .unwrap();
         let out = tto(&["audit", "verify"], &case.dir);
         assert_eq!(out.status.code(), Some(1));
         assert!(text(&out).contains("BROKEN at event 3"), "{}", text(&out));
-        conn.execute("UPDATE audit_event SET after_json = replace(after_json, '李四', '张伟') WHERE seq = 3").await.unwrap();
+        conn.execute("UPDATE audit_event SET after_json = replace(after_json, '李四', '张伟') WHERE seq = 3")
+            .await
+            .unwrap();
         assert!(tto(&["audit", "verify"], &case.dir).status.success(), "restored");
         // Reordered: swap the contents of two events.
         conn.execute("UPDATE audit_event SET seq = 100 WHERE seq = 3").await.unwrap();
@@ -281,7 +293,20 @@ async fn demo_loads_and_bad_settings_fail_clearly() {
     std::fs::remove_file(dir.join("tto.toml")).unwrap();
     // A user with a bad password is refused with the field.
     let mut child = Command::new(env!("CARGO_BIN_EXE_tto"))
-        .args(["user", "create", "--username", "x.y", "--display-name", "某人", "--institution", "JMU", "--role", "tto_staff", "--database-url", &url])
+        .args([
+            "user",
+            "create",
+            "--username",
+            "x.y",
+            "--display-name",
+            "某人",
+            "--institution",
+            "JMU",
+            "--role",
+            "tto_staff",
+            "--database-url",
+            &url,
+        ])
         .current_dir(&dir)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -303,7 +328,9 @@ fn tto_cli_password() -> &'static str {
 #[test]
 fn help_is_everywhere() {
     let dir = std::env::temp_dir();
-    for args in [&["--help"][..], &["import", "achievements", "--help"], &["audit", "verify", "--help"], &["demo", "--help"]] {
+    for args in
+        [&["--help"][..], &["import", "achievements", "--help"], &["audit", "verify", "--help"], &["demo", "--help"]]
+    {
         let out = tto(args, &dir);
         assert!(out.status.success(), "{args:?}");
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));

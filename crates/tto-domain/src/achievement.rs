@@ -157,8 +157,7 @@ impl Trl {
     }
 
     pub fn parse(input: &str) -> Result<Trl, Violation> {
-        let level: i64 =
-            input.trim().parse().map_err(|_| Violation::InvalidFormat { expected: "trl" })?;
+        let level: i64 = input.trim().parse().map_err(|_| Violation::InvalidFormat { expected: "trl" })?;
         Trl::new(level)
     }
 

@@ -102,6 +102,12 @@ impl ChainTaxonomy {
     }
 }
 
+/// A chain code read back from storage. Stored codes were checked against the taxonomy when
+/// written; if the taxonomy changed since, the stored code is shown as it is.
+pub fn stored_chain_code(code: &str) -> ChainCode {
+    ChainCode(code.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,10 +144,4 @@ mod tests {
         let d = ChainDraft { code: "a".into(), name_zh: "甲".into(), name_en: "A".into(), keywords: vec![] };
         assert!(ChainTaxonomy::new(vec![d.clone(), d]).is_err());
     }
-}
-
-/// A chain code read back from storage. Stored codes were checked against the taxonomy when
-/// written; if the taxonomy changed since, the stored code is shown as it is.
-pub fn stored_chain_code(code: &str) -> ChainCode {
-    ChainCode(code.to_string())
 }

@@ -35,9 +35,7 @@ impl From<MoneyError> for Violation {
         match e {
             MoneyError::Negative => Violation::Negative,
             MoneyError::Overflow => Violation::OutOfRange { min: "0".into(), max: Money::MAX.to_string() },
-            MoneyError::Format(_) | MoneyError::SubFen(_) => {
-                Violation::InvalidFormat { expected: "amount" }
-            }
+            MoneyError::Format(_) | MoneyError::SubFen(_) => Violation::InvalidFormat { expected: "amount" },
         }
     }
 }

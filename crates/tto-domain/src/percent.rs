@@ -31,9 +31,7 @@ impl From<PercentError> for Violation {
     fn from(e: PercentError) -> Self {
         match e {
             PercentError::Range => Violation::OutOfRange { min: "0".into(), max: "100".into() },
-            PercentError::Format(_) | PercentError::Precision => {
-                Violation::InvalidFormat { expected: "percentage" }
-            }
+            PercentError::Format(_) | PercentError::Precision => Violation::InvalidFormat { expected: "percentage" },
         }
     }
 }

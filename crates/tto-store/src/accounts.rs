@@ -324,12 +324,17 @@ pub async fn touch_session(store: &Store, id_hash: &str, now: OffsetDateTime) ->
 }
 
 /// Ends one session.
-pub async fn delete_session(tx: &mut WriteTx, id_hash: &str, user_id: i64, institution: InstitutionId, action: &str) -> Result<()> {
+pub async fn delete_session(
+    tx: &mut WriteTx,
+    id_hash: &str,
+    user_id: i64,
+    institution: InstitutionId,
+    action: &str,
+) -> Result<()> {
     let mut q = Sql::new("DELETE FROM user_session WHERE id_hash = ");
     q.bind(id_hash.to_string());
     q.execute(tx.conn()).await?;
-    tx.record(Some(institution), action, "user", &user_id.to_string(), Some(&json!({ "session": "ended" })), None)
-        .await
+    tx.record(Some(institution), action, "user", &user_id.to_string(), Some(&json!({ "session": "ended" })), None).await
 }
 
 /// Ends every session of a user except `keep` (after a password change or disabling).
@@ -474,8 +479,9 @@ pub async fn insert_invitation(
     created_by: Option<i64>,
     expires_at: OffsetDateTime,
 ) -> Result<()> {
-    let mut q =
-        Sql::new("INSERT INTO invitation (token_hash, user_id, institution_id, created_by, created_at, expires_at) VALUES (");
+    let mut q = Sql::new(
+        "INSERT INTO invitation (token_hash, user_id, institution_id, created_by, created_at, expires_at) VALUES (",
+    );
     q.bind(token_hash.to_string())
         .push(", ")
         .bind(user.id)
@@ -501,7 +507,8 @@ pub async fn insert_invitation(
 }
 
 pub async fn find_invitation(db: &mut impl Conn, token_hash: &str) -> Result<Option<InvitationRecord>> {
-    let mut q = Sql::new("SELECT user_id, institution_id, created_by, expires_at, used_at FROM invitation WHERE token_hash = ");
+    let mut q =
+        Sql::new("SELECT user_id, institution_id, created_by, expires_at, used_at FROM invitation WHERE token_hash = ");
     q.bind(token_hash.to_string());
     let Some(row) = q.fetch_optional(db.conn()).await? else { return Ok(None) };
     Ok(Some(InvitationRecord {
@@ -516,7 +523,10 @@ pub async fn find_invitation(db: &mut impl Conn, token_hash: &str) -> Result<Opt
 /// Marks an invitation used; false if it already was (two tabs racing).
 pub async fn use_invitation(tx: &mut WriteTx, token_hash: &str) -> Result<bool> {
     let mut q = Sql::new("UPDATE invitation SET used_at = ");
-    q.bind(format_timestamp(tx.now())).push(" WHERE token_hash = ").bind(token_hash.to_string()).push(" AND used_at IS NULL");
+    q.bind(format_timestamp(tx.now()))
+        .push(" WHERE token_hash = ")
+        .bind(token_hash.to_string())
+        .push(" AND used_at IS NULL");
     Ok(q.execute(tx.conn()).await? == 1)
 }
 
@@ -536,7 +546,12 @@ pub async fn record_attempt(tx: &mut WriteTx, username: &str, address: &str, suc
 }
 
 /// Failed attempts since `since` for a user name and for an address.
-pub async fn recent_failures(db: &mut impl Conn, username: &str, address: &str, since: OffsetDateTime) -> Result<(i64, i64)> {
+pub async fn recent_failures(
+    db: &mut impl Conn,
+    username: &str,
+    address: &str,
+    since: OffsetDateTime,
+) -> Result<(i64, i64)> {
     let since = format_timestamp(since);
     let mut q = Sql::new("SELECT COUNT(*) AS n FROM login_attempt WHERE username = ");
     q.bind(username.to_string()).push(" AND at >= ").bind(since.clone()).push(" AND success = ").bind(false);

@@ -353,7 +353,11 @@ async fn hydrate(db: &mut impl Conn, achievements: &mut [Achievement]) -> Result
             current = Some(period_id);
             let period = Period::new(date_col(&row, "starts_on")?, opt_date_col(&row, "ends_on")?)
                 .map_err(corrupt("ownership period"))?;
-            achievements[i].ownership.push(OwnershipPeriod { period, holders: Vec::new(), basis: str_col(&row, "basis")? });
+            achievements[i].ownership.push(OwnershipPeriod {
+                period,
+                holders: Vec::new(),
+                basis: str_col(&row, "basis")?,
+            });
         }
         let holder = Holder {
             kind: HolderKind::from_code(&str_col(&row, "holder_kind")?).map_err(corrupt("holder kind"))?,
@@ -393,13 +397,18 @@ pub async fn batch(db: &mut impl Conn, scope: Scope, after_id: i64, limit: i64) 
     q.push(" WHERE a.id > ").bind(after_id);
     apply_scope(&mut q, scope);
     q.push(" ORDER BY a.id LIMIT ").bind(limit);
-    let mut achievements: Vec<Achievement> = q.fetch_all(db.conn()).await?.iter().map(achievement_from).collect::<Result<_>>()?;
+    let mut achievements: Vec<Achievement> =
+        q.fetch_all(db.conn()).await?.iter().map(achievement_from).collect::<Result<_>>()?;
     hydrate(db, &mut achievements).await?;
     Ok(achievements)
 }
 
 /// The id of an achievement of the institution with exactly this title, if any.
-pub async fn find_by_title(db: &mut impl Conn, institution: InstitutionId, title: &str) -> Result<Option<AchievementId>> {
+pub async fn find_by_title(
+    db: &mut impl Conn,
+    institution: InstitutionId,
+    title: &str,
+) -> Result<Option<AchievementId>> {
     let mut q = Sql::new("SELECT id FROM achievement WHERE institution_id = ");
     q.bind(institution.0).push(" AND title = ").bind(title.to_string()).push(" LIMIT 1");
     q.fetch_optional(db.conn()).await?.map(|r| i64_col(&r, "id").map(AchievementId)).transpose()
@@ -541,7 +550,9 @@ async fn write_ownership(tx: &mut WriteTx, a: &Achievement) -> Result<()> {
     q.bind(id);
     q.execute(tx.conn()).await?;
     for p in &a.ownership {
-        let mut q = Sql::new("INSERT INTO ownership_period (achievement_id, institution_id, starts_on, ends_on, basis) VALUES (");
+        let mut q = Sql::new(
+            "INSERT INTO ownership_period (achievement_id, institution_id, starts_on, ends_on, basis) VALUES (",
+        );
         q.bind(id)
             .push(", ")
             .bind(inst)

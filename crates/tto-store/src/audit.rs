@@ -152,7 +152,10 @@ pub async fn verify(db: &mut impl Conn) -> Result<Verdict> {
             after = e.seq;
             if e.seq != expected_seq {
                 let missing = expected_seq;
-                return Ok(Verdict::Broken { seq: missing, reason: format!("event {missing} is missing (next is {})", e.seq) });
+                return Ok(Verdict::Broken {
+                    seq: missing,
+                    reason: format!("event {missing} is missing (next is {})", e.seq),
+                });
             }
             if e.prev_hash != prev_hash {
                 return Ok(Verdict::Broken { seq: e.seq, reason: "does not link to the previous event".into() });

@@ -133,7 +133,14 @@ pub async fn update(
         return Err(StoreError::StaleVersion);
     }
     let after = get(tx, id).await?;
-    tx.record(Some(id), "institution.update", "institution", &id.to_string(), Some(&snapshot(&before)), Some(&snapshot(&after)))
-        .await?;
+    tx.record(
+        Some(id),
+        "institution.update",
+        "institution",
+        &id.to_string(),
+        Some(&snapshot(&before)),
+        Some(&snapshot(&after)),
+    )
+    .await?;
     Ok(after)
 }

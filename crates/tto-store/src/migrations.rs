@@ -19,18 +19,19 @@ struct Embedded {
     postgres: &'static str,
 }
 
+/// `embedded!(version, "NNNN", "name")` for `migrations/{dialect}/NNNN_name.sql`.
 macro_rules! embedded {
-    ($version:literal, $name:literal) => {
+    ($version:literal, $number:literal, $name:literal) => {
         Embedded {
             version: $version,
             name: $name,
-            sqlite: include_str!(concat!("../migrations/sqlite/", stringify!($version), "_", $name, ".sql")),
-            postgres: include_str!(concat!("../migrations/postgres/", stringify!($version), "_", $name, ".sql")),
+            sqlite: include_str!(concat!("../migrations/sqlite/", $number, "_", $name, ".sql")),
+            postgres: include_str!(concat!("../migrations/postgres/", $number, "_", $name, ".sql")),
         }
     };
 }
 
-const MIGRATIONS: &[Embedded] = &[embedded!(0001, "foundation"), embedded!(0002, "accounts")];
+const MIGRATIONS: &[Embedded] = &[embedded!(1, "0001", "foundation"), embedded!(2, "0002", "accounts")];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
     Migrator::with_migrations(

@@ -131,9 +131,8 @@ impl WriteTx {
         op: &str,
     ) -> Result<i64> {
         self.head.feed_seq += 1;
-        let mut q = Sql::new(
-            "INSERT INTO change_feed (seq, occurred_at, institution_id, entity_type, entity_id, op) VALUES (",
-        );
+        let mut q =
+            Sql::new("INSERT INTO change_feed (seq, occurred_at, institution_id, entity_type, entity_id, op) VALUES (");
         q.bind(self.head.feed_seq)
             .push(", ")
             .bind(format_timestamp(self.now))

@@ -78,7 +78,12 @@ async fn seed_institution(store: &Store, short: &str, body: &str) -> Institution
     i.id
 }
 
-async fn seed_achievement(store: &Store, inst: InstitutionId, title: &str, status: AchievementStatus) -> achievements::Row {
+async fn seed_achievement(
+    store: &Store,
+    inst: InstitutionId,
+    title: &str,
+    status: AchievementStatus,
+) -> achievements::Row {
     let mut tx = store.write(actor(), NOW).await.unwrap();
     let code = achievements::next_code(&mut tx, inst, "T", 2026).await.unwrap();
     let f = fields(title, "5");
@@ -183,15 +188,19 @@ on_every_backend!(achievements_round_trip_and_scope, |db| {
     let f = Filter { kind: Some(AchievementType::Design), ..Default::default() };
     assert_eq!(achievements::count(&mut r, Scope::All, &f).await.unwrap(), 0);
     let f = Filter { status: Some(AchievementStatus::Promoting), ..Default::default() };
-    let rows = achievements::list(&mut r, Scope::All, &f, Sort::TitleAsc, Page::Offset { offset: 0, limit: 10 }).await.unwrap();
+    let rows = achievements::list(&mut r, Scope::All, &f, Sort::TitleAsc, Page::Offset { offset: 0, limit: 10 })
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].institution_name, "BBB 大学");
 
     // Keyset pages walk the list without overlap.
-    let page1 = achievements::list(&mut r, Scope::All, &all, Sort::IdDesc, Page::Before { id: None, limit: 1 }).await.unwrap();
-    let page2 = achievements::list(&mut r, Scope::All, &all, Sort::IdDesc, Page::Before { id: Some(page1[0].id), limit: 1 })
-        .await
-        .unwrap();
+    let page1 =
+        achievements::list(&mut r, Scope::All, &all, Sort::IdDesc, Page::Before { id: None, limit: 1 }).await.unwrap();
+    let page2 =
+        achievements::list(&mut r, Scope::All, &all, Sort::IdDesc, Page::Before { id: Some(page1[0].id), limit: 1 })
+            .await
+            .unwrap();
     assert_eq!((page1[0].id, page2[0].id), (public.id, mine.id));
     drop(r);
 
@@ -213,7 +222,10 @@ on_every_backend!(achievements_round_trip_and_scope, |db| {
 
     let mut tx = store.write(actor(), NOW).await.unwrap();
     let stale = reread.clone();
-    assert!(matches!(achievements::update(&mut tx, &stale, 1, stale.clone(), "x").await, Err(StoreError::StaleVersion)));
+    assert!(matches!(
+        achievements::update(&mut tx, &stale, 1, stale.clone(), "x").await,
+        Err(StoreError::StaleVersion)
+    ));
 });
 
 on_every_backend!(every_write_is_audited_in_one_hash_chain, |db| {
@@ -268,9 +280,10 @@ on_every_backend!(concurrent_writers_keep_the_chain_linear, |db| {
     }
     let mut r = store.reader().await.unwrap();
     assert!(matches!(audit::verify(&mut r).await.unwrap(), Verdict::Intact { events: 9, .. }));
-    let rows = achievements::list(&mut r, Scope::All, &Filter::default(), Sort::IdAsc, Page::Offset { offset: 0, limit: 20 })
-        .await
-        .unwrap();
+    let rows =
+        achievements::list(&mut r, Scope::All, &Filter::default(), Sort::IdAsc, Page::Offset { offset: 0, limit: 20 })
+            .await
+            .unwrap();
     let mut codes: Vec<String> = rows.into_iter().map(|r| r.code).collect();
     codes.sort();
     codes.dedup();

@@ -160,7 +160,8 @@ pub async fn context_layer(State(state): State<AppState>, mut req: Request, next
     if is_api && unsafe_method && session_token.is_some() && !bearer {
         let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
         if !same_token(sent, &csrf) {
-            return ApiError::new(StatusCode::FORBIDDEN, "csrf", T::new(lang).s("error.csrf").to_string()).into_response();
+            return ApiError::new(StatusCode::FORBIDDEN, "csrf", T::new(lang).s("error.csrf").to_string())
+                .into_response();
         }
     }
 
@@ -226,7 +227,12 @@ impl FromRequest<AppState> for CsrfForm {
         if expected.is_empty() || !same_token(sent, expected) {
             let lang = ctx.map(|c| c.lang).unwrap_or_default();
             let t = T::new(lang);
-            return Err(crate::pages::error_page(lang, StatusCode::FORBIDDEN, t.s("error.csrf_title"), t.s("error.csrf")));
+            return Err(crate::pages::error_page(
+                lang,
+                StatusCode::FORBIDDEN,
+                t.s("error.csrf_title"),
+                t.s("error.csrf"),
+            ));
         }
         Ok(CsrfForm(form))
     }

@@ -54,14 +54,17 @@ impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: String) -> ApiError {
         ApiError {
             status,
-            body: ErrorBody { error: ErrorDetail { code: code.to_string(), message, field: None, details: Vec::new() } },
+            body: ErrorBody {
+                error: ErrorDetail { code: code.to_string(), message, field: None, details: Vec::new() },
+            },
             retry_after: None,
         }
     }
 
     pub fn bad_field(lang: Lang, field: &str, violation: &tto_domain::Violation) -> ApiError {
         let t = T::new(lang);
-        let mut e = ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("{field}: {}", t.violation(violation)));
+        let mut e =
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("{field}: {}", t.violation(violation)));
         e.body.error.field = Some(field.to_string());
         e.body.error.details.push(FieldDetail {
             field: field.to_string(),
@@ -86,22 +89,29 @@ impl ApiError {
                         line: None,
                     })
                     .collect();
-                let message = details.iter().map(|d| format!("{}: {}", d.field, d.message)).collect::<Vec<_>>().join("; ");
+                let message =
+                    details.iter().map(|d| format!("{}: {}", d.field, d.message)).collect::<Vec<_>>().join("; ");
                 let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", message);
                 err.body.error.field = details.first().map(|d| d.field.clone());
                 err.body.error.details = details;
                 err
             }
-            AppError::NotFound { entity } => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", t.f("error.not_found", &[("entity", entity.to_string())]))
+            AppError::NotFound { entity } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                t.f("error.not_found", &[("entity", entity.to_string())]),
+            ),
+            AppError::Forbidden => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", t.s("error.forbidden").to_string())
             }
-            AppError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", t.s("error.forbidden").to_string()),
             AppError::Unauthenticated => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", t.s("error.unauthenticated").to_string())
             }
-            AppError::InvalidCredentials => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", t.s("error.invalid_credentials").to_string())
-            }
+            AppError::InvalidCredentials => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                t.s("error.invalid_credentials").to_string(),
+            ),
             AppError::Conflict { field, violation } => {
                 let message = t.violation(&violation);
                 let mut err = ApiError::new(StatusCode::CONFLICT, "conflict", format!("{field}: {message}"));

@@ -161,7 +161,9 @@ mod tests {
     #[test]
     fn every_code_has_a_label() {
         use tto_domain::policy::{Grade, ParamKey};
-        use tto_domain::{AchievementAction, AchievementStatus, AchievementType, Confidentiality, FundingSource, InstitutionKind};
+        use tto_domain::{
+            AchievementAction, AchievementStatus, AchievementType, Confidentiality, FundingSource, InstitutionKind,
+        };
         let zh = keys(ZH_SOURCE);
         let mut wanted = Vec::new();
         wanted.extend(AchievementType::ALL.iter().map(|c| format!("achievement.type.{}", c.code())));
@@ -174,10 +176,26 @@ mod tests {
         wanted.extend(ParamKey::ALL.iter().map(|c| format!("policy.key.{}", c.code())));
         wanted.extend(Grade::ALL.iter().map(|c| format!("policy.grade.{}", c.code())));
         let violations = [
-            "required", "too_long", "out_of_range", "invalid_format", "unknown_choice", "invalid_credit_code",
-            "shares_not_hundred", "negative", "duplicate", "overlapping", "end_before_start", "below_policy_minimum",
-            "stale_version", "main_contributor_required", "password_contains_username", "wrong_password",
-            "role_not_grantable", "no_self_lockout", "not_your_institution", "illegal_transition",
+            "required",
+            "too_long",
+            "out_of_range",
+            "invalid_format",
+            "unknown_choice",
+            "invalid_credit_code",
+            "shares_not_hundred",
+            "negative",
+            "duplicate",
+            "overlapping",
+            "end_before_start",
+            "below_policy_minimum",
+            "stale_version",
+            "main_contributor_required",
+            "password_contains_username",
+            "wrong_password",
+            "role_not_grantable",
+            "no_self_lockout",
+            "not_your_institution",
+            "illegal_transition",
         ];
         wanted.extend(violations.iter().map(|v| format!("violation.{v}")));
         let missing: Vec<_> = wanted.into_iter().filter(|k| !zh.contains(k)).collect();

@@ -69,13 +69,22 @@ pub fn router(app: App, config: WebConfig) -> Router {
             }),
         )
         .route("/health", get(health))
-        .route("/static/app.css", get(|| async { static_file("text/css; charset=utf-8", include_str!("../static/app.css")) }))
-        .route("/static/app.js", get(|| async { static_file("text/javascript; charset=utf-8", include_str!("../static/app.js")) }))
+        .route(
+            "/static/app.css",
+            get(|| async { static_file("text/css; charset=utf-8", include_str!("../static/app.css")) }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async { static_file("text/javascript; charset=utf-8", include_str!("../static/app.js")) }),
+        )
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), context::context_layer))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
         .layer(CatchPanicLayer::custom(security::panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

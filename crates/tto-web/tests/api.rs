@@ -42,13 +42,20 @@ on_every_backend!(create_read_update_and_move_an_achievement, |t| {
         let r = t.post(&format!("/api/v1/achievements/{id}/transitions"), json!({ "action": action }), &staff).await;
         assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.text());
     }
-    let illegal = t.post(&format!("/api/v1/achievements/{id}/transitions"), json!({ "action": "reinstate" }), &staff).await;
+    let illegal =
+        t.post(&format!("/api/v1/achievements/{id}/transitions"), json!({ "action": "reinstate" }), &staff).await;
     assert_eq!(illegal.status, StatusCode::CONFLICT);
     assert_eq!(illegal.error_code(), "illegal_transition");
     let unknown = t.post(&format!("/api/v1/achievements/{id}/transitions"), json!({ "action": "fly" }), &staff).await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     assert_eq!(unknown.error_field(), "action");
-    let stale = t.post(&format!("/api/v1/achievements/{id}/transitions"), json!({ "action": "start_negotiation", "version": 1 }), &staff).await;
+    let stale = t
+        .post(
+            &format!("/api/v1/achievements/{id}/transitions"),
+            json!({ "action": "start_negotiation", "version": 1 }),
+            &staff,
+        )
+        .await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
 
     // Published: anonymous visitors see public fields only.
@@ -70,23 +77,65 @@ on_every_backend!(create_read_update_and_move_an_achievement, |t| {
 on_every_backend!(bad_input_gets_field_errors_and_changes_nothing, |t| {
     let staff = t.token("staff.a").await;
     let cases: Vec<(&str, Value, StatusCode, &str, &str)> = vec![
-        ("shares under 100", json!({ "contributors": [{ "name": "甲", "share": "60", "main": true }, { "name": "乙", "share": "30" }] }), StatusCode::UNPROCESSABLE_ENTITY, "contributors", "shares_not_hundred"),
-        ("shares over 100", json!({ "contributors": [{ "name": "甲", "share": "60", "main": true }, { "name": "乙", "share": "40.0001" }] }), StatusCode::UNPROCESSABLE_ENTITY, "contributors", "shares_not_hundred"),
+        (
+            "shares under 100",
+            json!({ "contributors": [{ "name": "甲", "share": "60", "main": true }, { "name": "乙", "share": "30" }] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "contributors",
+            "shares_not_hundred",
+        ),
+        (
+            "shares over 100",
+            json!({ "contributors": [{ "name": "甲", "share": "60", "main": true }, { "name": "乙", "share": "40.0001" }] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "contributors",
+            "shares_not_hundred",
+        ),
         ("TRL 0", json!({ "trl": 0 }), StatusCode::UNPROCESSABLE_ENTITY, "trl", "out_of_range"),
         ("TRL 10", json!({ "trl": 10 }), StatusCode::UNPROCESSABLE_ENTITY, "trl", "out_of_range"),
         ("TRL text", json!({ "trl": "four" }), StatusCode::UNPROCESSABLE_ENTITY, "trl", "invalid_format"),
         ("TRL wrong JSON type", json!({ "trl": true }), StatusCode::BAD_REQUEST, "trl", "invalid_json"),
         ("empty title", json!({ "title": "  " }), StatusCode::UNPROCESSABLE_ENTITY, "title", "required"),
         ("unknown type", json!({ "kind": "poem" }), StatusCode::UNPROCESSABLE_ENTITY, "kind", "unknown_choice"),
-        ("unknown chain", json!({ "chains": ["mining"] }), StatusCode::UNPROCESSABLE_ENTITY, "chains", "unknown_choice"),
-        ("bad date", json!({ "completion_date": "2024-13-40" }), StatusCode::UNPROCESSABLE_ENTITY, "completion_date", "invalid_format"),
-        ("negative share", json!({ "contributors": [{ "name": "甲", "share": "-10", "main": true }, { "name": "乙", "share": "110" }] }), StatusCode::UNPROCESSABLE_ENTITY, "contributors[0].share", "out_of_range"),
-        ("no main contributor", json!({ "contributors": [{ "name": "甲", "share": "100" }] }), StatusCode::UNPROCESSABLE_ENTITY, "contributors", "main_contributor_required"),
+        (
+            "unknown chain",
+            json!({ "chains": ["mining"] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "chains",
+            "unknown_choice",
+        ),
+        (
+            "bad date",
+            json!({ "completion_date": "2024-13-40" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "completion_date",
+            "invalid_format",
+        ),
+        (
+            "negative share",
+            json!({ "contributors": [{ "name": "甲", "share": "-10", "main": true }, { "name": "乙", "share": "110" }] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "contributors[0].share",
+            "out_of_range",
+        ),
+        (
+            "no main contributor",
+            json!({ "contributors": [{ "name": "甲", "share": "100" }] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "contributors",
+            "main_contributor_required",
+        ),
         ("unknown field", json!({ "colour": "red" }), StatusCode::BAD_REQUEST, "colour", "invalid_json"),
-        ("overlapping ownership", json!({ "ownership": [
+        (
+            "overlapping ownership",
+            json!({ "ownership": [
             { "starts_on": "2020-01-01", "ends_on": "2025-01-01", "basis": "original", "holders": [{ "kind": "person", "name": "甲", "share": "100" }] },
             { "starts_on": "2024-01-01", "basis": "x", "holders": [{ "kind": "person", "name": "甲", "share": "100" }] }
-        ] }), StatusCode::UNPROCESSABLE_ENTITY, "ownership", "overlapping"),
+        ] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ownership",
+            "overlapping",
+        ),
     ];
     for (what, patch, status, field, code) in cases {
         let mut input = achievement_json(&format!("输入检查 {what}"));
@@ -96,7 +145,11 @@ on_every_backend!(bad_input_gets_field_errors_and_changes_nothing, |t| {
         let reply = t.post("/api/v1/achievements", input, &staff).await;
         assert_eq!(reply.status, status, "{what}: {}", reply.text());
         let details = reply.json()["error"]["details"].clone();
-        let found = details.as_array().unwrap().iter().any(|d| d["field"].as_str().unwrap().ends_with(field) && d["code"] == code);
+        let found = details
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["field"].as_str().unwrap().ends_with(field) && d["code"] == code);
         assert!(found, "{what}: expected {field}/{code} in {details}");
         assert!(!reply.json()["error"]["message"].as_str().unwrap().is_empty());
     }
@@ -105,7 +158,13 @@ on_every_backend!(bad_input_gets_field_errors_and_changes_nothing, |t| {
         .call(
             axum::http::Request::post("/api/v1/achievements")
                 .header("content-type", "application/json")
-                .header("authorization", match &staff { Auth::Token(tk) => format!("Bearer {tk}"), _ => unreachable!() })
+                .header(
+                    "authorization",
+                    match &staff {
+                        Auth::Token(tk) => format!("Bearer {tk}"),
+                        _ => unreachable!(),
+                    },
+                )
                 .body(axum::body::Body::from("{\"title\": "))
                 .unwrap(),
         )
@@ -116,7 +175,13 @@ on_every_backend!(bad_input_gets_field_errors_and_changes_nothing, |t| {
         .call(
             axum::http::Request::post("/api/v1/achievements")
                 .header("content-type", "text/plain")
-                .header("authorization", match &staff { Auth::Token(tk) => format!("Bearer {tk}"), _ => unreachable!() })
+                .header(
+                    "authorization",
+                    match &staff {
+                        Auth::Token(tk) => format!("Bearer {tk}"),
+                        _ => unreachable!(),
+                    },
+                )
                 .body(axum::body::Body::from("title"))
                 .unwrap(),
         )
@@ -146,7 +211,17 @@ on_every_backend!(duplicates_and_unknown_ids, |t| {
     let r = t.get("/api/v1/no-such-route", &staff).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.error_code(), "not_found");
-    let r = t.put("/api/v1/achievements/999999", { let mut v = achievement_json("x"); v["version"] = json!(1); v }, &staff).await;
+    let r = t
+        .put(
+            "/api/v1/achievements/999999",
+            {
+                let mut v = achievement_json("x");
+                v["version"] = json!(1);
+                v
+            },
+            &staff,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 });
 
@@ -166,8 +241,20 @@ on_every_backend!(list_filters_and_cursor_pages, |t| {
     assert_eq!(get("trl_min=3&trl_max=5").await.json()["items"].as_array().unwrap().len(), 3);
     assert_eq!(get("kind=software_copyright").await.json()["items"].as_array().unwrap().len(), 3);
     assert_eq!(get("q=%E6%88%90%E6%9E%9C%203").await.json()["items"].as_array().unwrap().len(), 1);
-    assert_eq!(get("chain=new_materials&status=draft&funding_source=fiscal").await.json()["items"].as_array().unwrap().len(), 7);
-    for (q, field) in [("trl_min=0", "trl_min"), ("trl_max=10", "trl_max"), ("kind=poem", "kind"), ("status=lost", "status"), ("limit=0", "limit"), ("limit=201", "limit"), ("cursor=abc", "cursor"), ("major=maybe", "major")] {
+    assert_eq!(
+        get("chain=new_materials&status=draft&funding_source=fiscal").await.json()["items"].as_array().unwrap().len(),
+        7
+    );
+    for (q, field) in [
+        ("trl_min=0", "trl_min"),
+        ("trl_max=10", "trl_max"),
+        ("kind=poem", "kind"),
+        ("status=lost", "status"),
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("cursor=abc", "cursor"),
+        ("major=maybe", "major"),
+    ] {
         let r = get(q).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}");
         assert_eq!(r.error_field(), field, "{q}");
@@ -221,7 +308,9 @@ on_every_backend!(institutions_are_managed_by_platform_admins_only, |t| {
     // Update needs the version.
     let id = created.json()["id"].as_i64().unwrap();
     let mut change = created.json();
-    change.as_object_mut().unwrap().retain(|k, _| ["short_code", "name", "kind", "credit_code", "region", "state_run", "version"].contains(&k.as_str()));
+    change.as_object_mut().unwrap().retain(|k, _| {
+        ["short_code", "name", "kind", "credit_code", "region", "state_run", "version"].contains(&k.as_str())
+    });
     change["name"] = json!("丁大学（更名）");
     let updated = t.put(&format!("/api/v1/institutions/{id}"), change.clone(), &admin).await;
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.text());
@@ -276,11 +365,16 @@ on_every_backend!(openapi_describes_every_route_and_every_route_answers, |t| {
         for method in ops.as_object().unwrap().keys() {
             let concrete = path.replace("{id}", "1");
             let m = axum::http::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let body = if m == axum::http::Method::GET || m == axum::http::Method::DELETE { None } else { Some(json!({})) };
+            let body =
+                if m == axum::http::Method::GET || m == axum::http::Method::DELETE { None } else { Some(json!({})) };
             let r = t.send(m.clone(), &concrete, body, &staff).await;
             assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{m} {concrete}");
             if r.status == StatusCode::NOT_FOUND {
-                assert_ne!(r.json()["error"]["message"].as_str().unwrap_or_default(), "route not found", "{m} {concrete}");
+                assert_ne!(
+                    r.json()["error"]["message"].as_str().unwrap_or_default(),
+                    "route not found",
+                    "{m} {concrete}"
+                );
             }
             assert!(!r.status.is_server_error(), "{m} {concrete}: {}", r.text());
         }

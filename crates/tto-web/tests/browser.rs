@@ -123,6 +123,7 @@ impl ChromeDriver {
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
+            "--lang=zh-CN",
             &format!("--window-size={WIDTH},{HEIGHT}"),
             &format!("--user-data-dir={}", self.profile.display()),
         ];
@@ -441,7 +442,7 @@ const ROLES: &[(&str, &str, &[&str], &[&str])] = &[
     ("staff.a", "甲大学", &["成果台账", "登记成果", "访问令牌", "修改密码"], &["审计日志", "用户管理"]),
     ("admin.a", "甲大学", &["成果台账", "登记成果", "用户管理", "审计日志"], &[]),
     ("inventor.a", "甲大学", &["成果台账", "访问令牌"], &["登记成果", "用户管理", "审计日志"]),
-    ("enterprise", "丙企业", &["成果台账", "访问令牌"], &["登记成果", "用户管理", "审计日志"]),
+    ("enterprise", "丙企业", &["成果目录", "访问令牌"], &["登记成果", "用户管理", "审计日志"]),
     ("regulator", "主管部门", &["成果台账", "审计日志"], &["登记成果", "用户管理"]),
     ("platform", "主管部门", &["成果台账", "用户管理", "审计日志"], &["登记成果"]),
 ];
@@ -636,7 +637,7 @@ async fn visitor_browses_and_filters_the_public_catalogue() {
     let mut web = Web::start("catalogue", t.router.clone()).await;
     web.goto("/").await;
     web.click_and_wait(".topbar-public a[href='/achievements']").await;
-    assert_eq!(web.heading().await, "成果台账");
+    assert_eq!(web.heading().await, "成果目录");
     let rows = web.texts("#achievement-table tbody tr").await;
     assert_eq!(rows.len(), 2, "only published achievements are public: {rows:?}");
     assert!(rows.iter().any(|r| r.contains("高导热石墨烯复合材料") && r.contains("推介中")), "{rows:?}");
@@ -742,11 +743,11 @@ async fn language_switch_turns_the_pages_english_and_persists() {
 
     web.goto("/achievements").await;
     assert_eq!(web.lang().await, "zh-CN");
-    assert_eq!(web.heading().await, "成果台账");
+    assert_eq!(web.heading().await, "成果目录");
     assert_eq!(web.text("a.lang").await, "English");
     web.click_and_wait("a.lang").await;
     assert_eq!(web.lang().await, "en");
-    assert_eq!(web.heading().await, "Achievement ledger");
+    assert_eq!(web.heading().await, "Achievement catalogue");
     assert_eq!(web.text("a.lang").await, "中文");
     assert_eq!(web.text(".topbar-public a[href='/achievements']").await, "Catalogue");
     let rows = web.texts("#achievement-table tbody tr").await;

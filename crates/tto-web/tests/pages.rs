@@ -88,9 +88,17 @@ on_every_backend!(register_edit_and_publish_through_the_forms, |t| {
     assert!(reply.text().contains("该记录已被他人修改"));
 
     // Lifecycle buttons.
-    let reply = post(t, &format!("/achievements/{id}/transition"), &[("action".into(), "register".into()), ("version".into(), "2".into())], &b).await;
+    let reply = post(
+        t,
+        &format!("/achievements/{id}/transition"),
+        &[("action".into(), "register".into()), ("version".into(), "2".into())],
+        &b,
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
-    let reply = post(t, &format!("/achievements/{id}/transition"), &[("action".into(), "complete_conversion".into())], &b).await;
+    let reply =
+        post(t, &format!("/achievements/{id}/transition"), &[("action".into(), "complete_conversion".into())], &b)
+            .await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
     assert!(reply.text().contains("不能执行"));
 
@@ -124,9 +132,9 @@ on_every_backend!(forms_without_a_valid_csrf_token_are_refused, |t| {
 
 on_every_backend!(pages_speak_chinese_by_default_and_english_on_request, |t| {
     let zh = t.get("/achievements", &Auth::None).await;
-    assert!(zh.text().contains("<html lang=\"zh-CN\">") && zh.text().contains("成果台账"));
+    assert!(zh.text().contains("<html lang=\"zh-CN\">") && zh.text().contains("成果目录"));
     let en = t.get("/achievements?lang=en", &Auth::None).await;
-    assert!(en.text().contains("<html lang=\"en\">") && en.text().contains("Achievement ledger"));
+    assert!(en.text().contains("<html lang=\"en\">") && en.text().contains("Achievement catalogue"));
     let lang_cookie = common::cookie_value(&en.headers, tto_web::LANG_COOKIE).unwrap();
     assert_eq!(lang_cookie, "en");
     // The choice is kept.

@@ -65,7 +65,12 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
     let (f, owner) = fixture(t).await;
     let before_draft = t.get(&format!("/api/v1/achievements/{}", f.draft_id), &owner).await.json();
     let doc = t.get("/api/openapi.json", &Auth::None).await.json();
-    let outsiders = [("staff.b", t.token("staff.b").await), ("admin.b", t.session("admin.b").await), ("enterprise", t.token("enterprise").await), ("anonymous", Auth::None)];
+    let outsiders = [
+        ("staff.b", t.token("staff.b").await),
+        ("admin.b", t.session("admin.b").await),
+        ("enterprise", t.token("enterprise").await),
+        ("anonymous", Auth::None),
+    ];
     let mut calls = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for method in ops.as_object().unwrap().keys() {
@@ -92,9 +97,17 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                     let creates_own = method == Method::POST && !path.contains("{id}");
                     if creates_own && reply.status.is_success() {
                         // Creating in one's own institution is allowed; never in the victim's.
-                        assert_ne!(reply.json()["institution_id"], json!(f.una), "{who} {method} {target} created in UNA");
+                        assert_ne!(
+                            reply.json()["institution_id"],
+                            json!(f.una),
+                            "{who} {method} {target} created in UNA"
+                        );
                     } else if method != Method::GET {
-                        assert!(reply.status.is_client_error(), "{who} {method} {target} was allowed: {} {text}", reply.status);
+                        assert!(
+                            reply.status.is_client_error(),
+                            "{who} {method} {target} was allowed: {} {text}",
+                            reply.status
+                        );
                     }
                     if *who == "anonymous" && method != Method::GET {
                         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "anonymous {method} {target}");
@@ -124,7 +137,11 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
         assert!(!r.text().contains(SECRET_DETAIL));
     }
     let public_page = t.get(&format!("/achievements/{}", f.published_id), &Auth::None).await.text();
-    assert!(public_page.contains("甲的公开成果") && !public_page.contains(SECRET_DETAIL) && !public_page.contains(SECRET_CONTRIBUTOR));
+    assert!(
+        public_page.contains("甲的公开成果")
+            && !public_page.contains(SECRET_DETAIL)
+            && !public_page.contains(SECRET_CONTRIBUTOR)
+    );
 });
 
 on_every_backend!(regulators_read_everything_and_change_nothing, |t| {
@@ -133,7 +150,9 @@ on_every_backend!(regulators_read_everything_and_change_nothing, |t| {
     let draft = t.get(&format!("/api/v1/achievements/{}", f.draft_id), &regulator).await;
     assert_eq!(draft.status, StatusCode::OK);
     assert_eq!(draft.json()["detail"], SECRET_DETAIL);
-    let r = t.post(&format!("/api/v1/achievements/{}/transitions", f.draft_id), json!({ "action": "register" }), &regulator).await;
+    let r = t
+        .post(&format!("/api/v1/achievements/{}/transitions", f.draft_id), json!({ "action": "register" }), &regulator)
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let audit = t.get("/api/v1/audit", &regulator).await;
     assert_eq!(audit.status, StatusCode::OK);
@@ -193,10 +212,17 @@ on_every_backend!(sessions_expire_and_sign_out_ends_them, |t| {
     let csrf = common::cookie_value(&page.headers, tto_web::CSRF_COOKIE).unwrap();
     let anon = common::Browser { cookie: format!("{}={csrf}", tto_web::CSRF_COOKIE), csrf };
     let ok = t.form("/sign-in", &[("username", "staff.b"), ("password", common::PASSWORD)], Some(&anon)).await;
-    let set = ok.headers.get_all("set-cookie").iter().map(|c| c.to_str().unwrap().to_string()).find(|c| c.starts_with("tto_session=")).unwrap();
+    let set = ok
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("tto_session="))
+        .unwrap();
     assert!(set.contains("HttpOnly") && set.contains("Secure") && set.contains("SameSite=Lax"), "{set}");
     // A forged or malformed session cookie is simply anonymous.
-    let forged = Auth::Session(common::Browser { cookie: format!("tto_session={}", "a".repeat(64)), csrf: String::new() });
+    let forged =
+        Auth::Session(common::Browser { cookie: format!("tto_session={}", "a".repeat(64)), csrf: String::new() });
     assert_eq!(t.get("/api/v1/me", &forged).await.status, StatusCode::UNAUTHORIZED);
 });
 
@@ -230,7 +256,9 @@ on_every_backend!(tokens_act_for_their_user_until_revoked, |t| {
     assert_eq!(me["username"], "staff.a");
     assert_eq!(me["roles"], json!(["tto_staff"]));
     // Bad token input.
-    for body in [json!({ "name": "" }), json!({ "name": "x", "valid_days": 0 }), json!({ "name": "x", "valid_days": 99999 })] {
+    for body in
+        [json!({ "name": "" }), json!({ "name": "x", "valid_days": 0 }), json!({ "name": "x", "valid_days": 99999 })]
+    {
         assert_eq!(t.post("/api/v1/tokens", body, &session).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
     // Revoked: refused.
@@ -240,15 +268,26 @@ on_every_backend!(tokens_act_for_their_user_until_revoked, |t| {
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     assert_eq!(refused.error_code(), "unauthenticated");
     // Expired: refused.
-    let short = t.post("/api/v1/tokens", json!({ "name": "短期", "valid_days": 1 }), &Auth::Session(t.sign_in("staff.a").await)).await.json();
+    let short = t
+        .post("/api/v1/tokens", json!({ "name": "短期", "valid_days": 1 }), &Auth::Session(t.sign_in("staff.a").await))
+        .await
+        .json();
     t.clock.advance(time::Duration::days(2));
-    assert_eq!(t.get("/api/v1/me", &Auth::Token(short["token"].as_str().unwrap().into())).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        t.get("/api/v1/me", &Auth::Token(short["token"].as_str().unwrap().into())).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     // Garbage.
     for garbage in ["tto_", "nonsense", "tto_zzzz"] {
         assert_eq!(t.get("/api/v1/achievements", &Auth::Token(garbage.into())).await.status, StatusCode::UNAUTHORIZED);
     }
     let raw = t
-        .call(axum::http::Request::get("/api/v1/me").header("authorization", "Basic abc").body(axum::body::Body::empty()).unwrap())
+        .call(
+            axum::http::Request::get("/api/v1/me")
+                .header("authorization", "Basic abc")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(raw.status, StatusCode::UNAUTHORIZED);
 });
@@ -256,7 +295,16 @@ on_every_backend!(tokens_act_for_their_user_until_revoked, |t| {
 on_every_backend!(invitation_password_change_and_no_role_escalation, |t| {
     let admin = t.sign_in("admin.a").await;
     let invited = t
-        .form("/admin/users", &[("username", "new.staff"), ("display_name", "新同事"), ("email", "n@example.invalid"), ("roles", "tto_staff")], Some(&admin))
+        .form(
+            "/admin/users",
+            &[
+                ("username", "new.staff"),
+                ("display_name", "新同事"),
+                ("email", "n@example.invalid"),
+                ("roles", "tto_staff"),
+            ],
+            Some(&admin),
+        )
         .await;
     assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text());
     let html = invited.text();
@@ -266,9 +314,16 @@ on_every_backend!(invitation_password_change_and_no_role_escalation, |t| {
     assert_eq!(page.status, StatusCode::OK);
     let anon_csrf = common::cookie_value(&page.headers, tto_web::CSRF_COOKIE).unwrap();
     let anon = common::Browser { cookie: format!("{}={anon_csrf}", tto_web::CSRF_COOKIE), csrf: anon_csrf };
-    let short = t.form(&format!("/invite/{token}"), &[("password", "short"), ("password_again", "short")], Some(&anon)).await;
+    let short =
+        t.form(&format!("/invite/{token}"), &[("password", "short"), ("password_again", "short")], Some(&anon)).await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let accepted = t.form(&format!("/invite/{token}"), &[("password", common::PASSWORD), ("password_again", common::PASSWORD)], Some(&anon)).await;
+    let accepted = t
+        .form(
+            &format!("/invite/{token}"),
+            &[("password", common::PASSWORD), ("password_again", common::PASSWORD)],
+            Some(&anon),
+        )
+        .await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER);
     let reused = t.get(&format!("/invite/{token}"), &Auth::None).await;
     assert_eq!(reused.status, StatusCode::NOT_FOUND, "a used link cannot be used again");
@@ -276,32 +331,75 @@ on_every_backend!(invitation_password_change_and_no_role_escalation, |t| {
 
     // Password change ends other sessions and keeps the current one.
     let other = t.sign_in("new.staff").await;
-    let wrong = t.form("/account/password", &[("current_password", "nope-nope-nope"), ("new_password", "another-pass-99"), ("new_password_again", "another-pass-99")], Some(&newbie)).await;
+    let wrong = t
+        .form(
+            "/account/password",
+            &[
+                ("current_password", "nope-nope-nope"),
+                ("new_password", "another-pass-99"),
+                ("new_password_again", "another-pass-99"),
+            ],
+            Some(&newbie),
+        )
+        .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.text().contains("当前密码不正确"));
-    let changed = t.form("/account/password", &[("current_password", common::PASSWORD), ("new_password", "another-pass-99"), ("new_password_again", "another-pass-99")], Some(&newbie)).await;
+    let changed = t
+        .form(
+            "/account/password",
+            &[
+                ("current_password", common::PASSWORD),
+                ("new_password", "another-pass-99"),
+                ("new_password_again", "another-pass-99"),
+            ],
+            Some(&newbie),
+        )
+        .await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER);
     assert_eq!(t.get("/api/v1/me", &Auth::Session(newbie)).await.status, StatusCode::OK);
     assert_eq!(t.get("/api/v1/me", &Auth::Session(other)).await.status, StatusCode::UNAUTHORIZED);
 
     // Escalation attempts: a university admin cannot grant regulator or platform roles,
     // cannot manage another institution's users, and staff cannot manage users at all.
-    let escalate = t.form("/admin/users", &[("username", "evil"), ("display_name", "x"), ("roles", "platform_admin")], Some(&admin)).await;
+    let escalate = t
+        .form("/admin/users", &[("username", "evil"), ("display_name", "x"), ("roles", "platform_admin")], Some(&admin))
+        .await;
     assert_eq!(escalate.status, StatusCode::UNPROCESSABLE_ENTITY);
     let users = t.app.users(&tto_app::Actor::system("t")).await.unwrap();
     assert!(!users.iter().any(|u| u.username == "evil"));
     let me = users.iter().find(|u| u.username == "admin.a").unwrap();
     let self_promote = t
-        .form(&format!("/admin/users/{}", me.id), &[("version", &me.version.to_string()), ("display_name", "x"), ("roles", "tto_admin"), ("roles", "regulator"), ("status", "active")], Some(&admin))
+        .form(
+            &format!("/admin/users/{}", me.id),
+            &[
+                ("version", &me.version.to_string()),
+                ("display_name", "x"),
+                ("roles", "tto_admin"),
+                ("roles", "regulator"),
+                ("status", "active"),
+            ],
+            Some(&admin),
+        )
         .await;
     assert_eq!(self_promote.status, StatusCode::UNPROCESSABLE_ENTITY);
     let foreign = users.iter().find(|u| u.username == "staff.b").unwrap();
     let reach = t
-        .form(&format!("/admin/users/{}", foreign.id), &[("version", &foreign.version.to_string()), ("display_name", "x"), ("roles", "tto_admin"), ("status", "disabled")], Some(&admin))
+        .form(
+            &format!("/admin/users/{}", foreign.id),
+            &[
+                ("version", &foreign.version.to_string()),
+                ("display_name", "x"),
+                ("roles", "tto_admin"),
+                ("status", "disabled"),
+            ],
+            Some(&admin),
+        )
         .await;
     assert_eq!(reach.status, StatusCode::NOT_FOUND);
     let staff = t.sign_in("staff.a").await;
-    let denied = t.form("/admin/users", &[("username", "x2"), ("display_name", "x"), ("roles", "tto_staff")], Some(&staff)).await;
+    let denied = t
+        .form("/admin/users", &[("username", "x2"), ("display_name", "x"), ("roles", "tto_staff")], Some(&staff))
+        .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
     let after = t.app.users(&tto_app::Actor::system("t")).await.unwrap();
     assert_eq!(after.iter().find(|u| u.username == "admin.a").unwrap().roles, vec!["tto_admin".to_string()]);
@@ -310,7 +408,16 @@ on_every_backend!(invitation_password_change_and_no_role_escalation, |t| {
     let target = after.iter().find(|u| u.username == "inventor.a").unwrap();
     let inventor = t.sign_in("inventor.a").await;
     let disabled = t
-        .form(&format!("/admin/users/{}", target.id), &[("version", &target.version.to_string()), ("display_name", "发明人"), ("roles", "inventor"), ("status", "disabled")], Some(&admin))
+        .form(
+            &format!("/admin/users/{}", target.id),
+            &[
+                ("version", &target.version.to_string()),
+                ("display_name", "发明人"),
+                ("roles", "inventor"),
+                ("status", "disabled"),
+            ],
+            Some(&admin),
+        )
         .await;
     assert_eq!(disabled.status, StatusCode::SEE_OTHER, "{}", disabled.text());
     assert_eq!(t.get("/api/v1/me", &Auth::Session(inventor)).await.status, StatusCode::UNAUTHORIZED);
@@ -323,7 +430,8 @@ on_every_backend!(sql_metacharacters_and_html_are_just_text, |t| {
     input["summary"] = json!(format!("{nasty} <img src=x onerror=alert(2)>"));
     input["keywords"] = json!(["'; DROP TABLE x;--", "<script>"]);
     input["discipline"] = json!("<b>材料</b>");
-    input["contributors"] = json!([{ "name": "<i>Robert'); DROP TABLE app_user;--</i>", "share": "100", "main": true }]);
+    input["contributors"] =
+        json!([{ "name": "<i>Robert'); DROP TABLE app_user;--</i>", "share": "100", "main": true }]);
     let created = t.post("/api/v1/achievements", input, &staff).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     let id = created.json()["id"].as_i64().unwrap();
@@ -360,7 +468,9 @@ on_every_backend!(open_redirects_are_refused, |t| {
     let csrf = common::cookie_value(&page.headers, tto_web::CSRF_COOKIE).unwrap();
     let anon = common::Browser { cookie: format!("{}={csrf}", tto_web::CSRF_COOKIE), csrf };
     for next in ["https://evil.example", "//evil.example", "/\\evil.example"] {
-        let r = t.form("/sign-in", &[("username", "staff.a"), ("password", common::PASSWORD), ("next", next)], Some(&anon)).await;
+        let r = t
+            .form("/sign-in", &[("username", "staff.a"), ("password", common::PASSWORD), ("next", next)], Some(&anon))
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert_eq!(r.location(), "/", "{next}");
     }

@@ -286,7 +286,12 @@ impl AchievementInput {
             contributors: self
                 .contributors
                 .iter()
-                .map(|c| ContributorDraft { person_id: c.person_id, name: c.name.clone(), share: c.share.text(), main: c.main })
+                .map(|c| ContributorDraft {
+                    person_id: c.person_id,
+                    name: c.name.clone(),
+                    share: c.share.text(),
+                    main: c.main,
+                })
                 .collect(),
             job_related: self.job_related,
             major: self.major,
@@ -395,7 +400,11 @@ pub async fn list(
     params(("id" = i64, Path)),
     responses((status = 200, body = AchievementDto), (status = 404, body = ErrorBody))
 )]
-pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Json<AchievementDto>, ApiError> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<AchievementDto>, ApiError> {
     let view = state.app.achievement(&ctx.actor, AchievementId(id)).await.map_err(|e| ctx.api_error(e))?;
     Ok(Json(view_dto(&view)))
 }
@@ -486,7 +495,8 @@ pub async fn transition(
     Path(id): Path<i64>,
     Body(input): Body<TransitionInput>,
 ) -> Result<Json<AchievementDto>, ApiError> {
-    let action = AchievementAction::from_code(&input.action).map_err(|v| ApiError::bad_field(ctx.lang, "action", &v))?;
+    let action =
+        AchievementAction::from_code(&input.action).map_err(|v| ApiError::bad_field(ctx.lang, "action", &v))?;
     state
         .app
         .transition_achievement(&ctx.actor, AchievementId(id), input.version, action)

@@ -95,19 +95,27 @@ pub fn audit_filter(pairs: &Pairs) -> Result<AuditFilter, (String, Violation)> {
     responses((status = 200, body = AuditListDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<Pairs>) -> Result<Json<AuditListDto>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(pairs): Query<Pairs>,
+) -> Result<Json<AuditListDto>, ApiError> {
     let filter = audit_filter(&pairs).map_err(|(f, v)| ApiError::bad_field(ctx.lang, &f, &v))?;
     let limit = param(&pairs, "limit").map(|l| l.parse::<i64>().unwrap_or(0)).unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_field(ctx.lang, "limit", &Violation::OutOfRange { min: "1".into(), max: "500".into() }));
+        return Err(ApiError::bad_field(
+            ctx.lang,
+            "limit",
+            &Violation::OutOfRange { min: "1".into(), max: "500".into() },
+        ));
     }
-    let cursor = match param(&pairs, "cursor") {
-        None => None,
-        Some(c) => Some(
-            c.parse::<i64>()
-                .map_err(|_| ApiError::bad_field(ctx.lang, "cursor", &Violation::InvalidFormat { expected: "cursor" }))?,
-        ),
-    };
+    let cursor =
+        match param(&pairs, "cursor") {
+            None => None,
+            Some(c) => Some(c.parse::<i64>().map_err(|_| {
+                ApiError::bad_field(ctx.lang, "cursor", &Violation::InvalidFormat { expected: "cursor" })
+            })?),
+        };
     let page = state.app.audit_events(&ctx.actor, &filter, cursor, limit).await.map_err(|e| ctx.api_error(e))?;
     Ok(Json(AuditListDto {
         total: page.total,

@@ -89,7 +89,11 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Json<Vec<In
     params(("id" = i64, Path)),
     responses((status = 200, body = InstitutionDto), (status = 404, body = ErrorBody))
 )]
-pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Json<InstitutionDto>, ApiError> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<InstitutionDto>, ApiError> {
     let i = state.app.institution(InstitutionId(id)).await.map_err(|e| ctx.api_error(e))?;
     Ok(Json(InstitutionDto::from(&i)))
 }

@@ -29,9 +29,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
                 "expected Content-Type: application/json".to_string(),
             ));
         }
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "bad_request", e.body_text())
-        })?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "bad_request", e.body_text()))?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(de).map(Body).map_err(|e| {
             let field = e.path().to_string();

@@ -61,15 +61,24 @@ pub struct PolicyParams {
     params(PolicyParams),
     responses((status = 200, body = PolicyProfileDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
-pub async fn current(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<Pairs>) -> Result<Json<PolicyProfileDto>, ApiError> {
+pub async fn current(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(pairs): Query<Pairs>,
+) -> Result<Json<PolicyProfileDto>, ApiError> {
     let day = match param(&pairs, "on") {
         Some(d) => tto_domain::period::parse_date(d).map_err(|v| ApiError::bad_field(ctx.lang, "on", &v))?,
         None => state.app.today(),
     };
-    let profile = state.app.profile_on(day).ok_or_else(|| ctx.api_error(AppError::NotFound { entity: "policy profile" }))?;
+    let profile =
+        state.app.profile_on(day).ok_or_else(|| ctx.api_error(AppError::NotFound { entity: "policy profile" }))?;
     let t = ctx.t();
     let en = ctx.lang == crate::i18n::Lang::En;
-    let entries = state.app.policy().effective_parameters(&profile.id, day).map_err(|e| ctx.api_error(AppError::Internal(e.to_string())))?;
+    let entries = state
+        .app
+        .policy()
+        .effective_parameters(&profile.id, day)
+        .map_err(|e| ctx.api_error(AppError::Internal(e.to_string())))?;
     Ok(Json(PolicyProfileDto {
         id: profile.id.clone(),
         version: profile.version,

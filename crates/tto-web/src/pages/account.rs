@@ -9,13 +9,15 @@ use tto_store::accounts::TokenRecord;
 
 use super::{FormErrors, Layout, fail, render, render_status, see_other};
 use crate::AppState;
-use crate::context::{Ctx, CsrfForm, SESSION_COOKIE, set_cookie};
+use crate::context::{CsrfForm, Ctx, SESSION_COOKIE, set_cookie};
 use crate::format::datetime;
 
 /// Only local paths are followed after sign-in (no open redirects).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/sign-") => n.to_string(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/sign-") => {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -112,9 +114,16 @@ pub async fn change_password(State(state): State<AppState>, ctx: Ctx, CsrfForm(f
     if new != form.text("new_password_again") {
         errors.summary.push(t.s("password.mismatch").to_string());
         errors.by_field.push(("new_password_again".into(), t.s("password.mismatch").to_string()));
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &PasswordPage { layout: Layout::new(&ctx, t.s("password.title")), errors, done: false });
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &PasswordPage { layout: Layout::new(&ctx, t.s("password.title")), errors, done: false },
+        );
     }
-    match state.app.change_password(&ctx.actor, ctx.session_token.as_deref(), &form.text("current_password"), &new).await {
+    match state
+        .app
+        .change_password(&ctx.actor, ctx.session_token.as_deref(), &form.text("current_password"), &new)
+        .await
+    {
         Ok(()) => see_other("/account/password?done=1"),
         Err(e) => match FormErrors::from_app(t, &e) {
             Some(errors) => render_status(
@@ -150,7 +159,12 @@ pub async fn invitation_form(State(state): State<AppState>, ctx: Ctx, Path(token
     }
 }
 
-pub async fn accept_invitation(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     let t = ctx.t();
     let password = form.text("password");
     let user = match state.app.invitation(&token).await {
@@ -259,14 +273,25 @@ pub async fn create_token(State(state): State<AppState>, ctx: Ctx, CsrfForm(form
         Err(e) => match FormErrors::from_app(t, &e) {
             Some(errors) => render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &TokensPage { layout: Layout::new(&ctx, t.s("tokens.title")), tokens: token_rows(t, &tokens), new_secret: String::new(), errors, name },
+                &TokensPage {
+                    layout: Layout::new(&ctx, t.s("tokens.title")),
+                    tokens: token_rows(t, &tokens),
+                    new_secret: String::new(),
+                    errors,
+                    name,
+                },
             ),
             None => fail(&ctx, e),
         },
     }
 }
 
-pub async fn revoke_token(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, CsrfForm(_): CsrfForm) -> Response {
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm,
+) -> Response {
     match state.app.revoke_token(&ctx.actor, id).await {
         Ok(()) => see_other("/account/tokens"),
         Err(e) => fail(&ctx, e),

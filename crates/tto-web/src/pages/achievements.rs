@@ -14,7 +14,7 @@ use tto_domain::{
 
 use super::{FormErrors, Layout, fail, render, render_status, see_other};
 use crate::AppState;
-use crate::context::{Ctx, CsrfForm, FormData};
+use crate::context::{CsrfForm, Ctx, FormData};
 use crate::filters::{achievement_filter, achievement_query, encode_query};
 use crate::format::{date, datetime, opt_date};
 use crate::xlsx::{Cell, download, workbook};
@@ -111,7 +111,12 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
     let page_no = pairs.iter().find(|(k, _)| k == "page").and_then(|(_, v)| v.parse::<i64>().ok()).unwrap_or(1).max(1);
     let listing = match state
         .app
-        .list_achievements(&ctx.actor, &filter, sort, AchievementPage::Offset { offset: (page_no - 1) * PAGE_SIZE, limit: PAGE_SIZE })
+        .list_achievements(
+            &ctx.actor,
+            &filter,
+            sort,
+            AchievementPage::Offset { offset: (page_no - 1) * PAGE_SIZE, limit: PAGE_SIZE },
+        )
         .await
     {
         Ok(l) => l,
@@ -185,9 +190,13 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
     let chain_sel = filter.chain.clone().unwrap_or_default();
     let first = if rows.is_empty() { 0 } else { (page_no - 1) * PAGE_SIZE + 1 };
     let last = first + rows.len() as i64 - if rows.is_empty() { 0 } else { 1 };
+    let title = list_title(&ctx);
     let page = ListPage {
-        layout: Layout::new(&ctx, t.s("achievements.title")).crumb(t.s("achievements.title"), "/achievements"),
-        showing: t.f("list.showing", &[("first", first.to_string()), ("last", last.to_string()), ("total", total.to_string())]),
+        layout: Layout::new(&ctx, title).crumb(title, "/achievements"),
+        showing: t.f(
+            "list.showing",
+            &[("first", first.to_string()), ("last", last.to_string()), ("total", total.to_string())],
+        ),
         rows,
         total,
         q: filter.text.clone().unwrap_or_default(),
@@ -196,11 +205,17 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
             filter.kind.is_none(),
         ),
         statuses: with_any(
-            choices(AchievementStatus::ALL.iter().map(|k| (k.code(), t.code("achievement.status", k.code()))), &[status_sel]),
+            choices(
+                AchievementStatus::ALL.iter().map(|k| (k.code(), t.code("achievement.status", k.code()))),
+                &[status_sel],
+            ),
             filter.status.is_none(),
         ),
         fundings: with_any(
-            choices(FundingSource::ALL.iter().map(|k| (k.code(), t.code("achievement.funding", k.code()))), &[funding_sel]),
+            choices(
+                FundingSource::ALL.iter().map(|k| (k.code(), t.code("achievement.funding", k.code()))),
+                &[funding_sel],
+            ),
             filter.funding_source.is_none(),
         ),
         disciplines: with_any(
@@ -208,7 +223,10 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
             filter.discipline.is_none(),
         ),
         chains: with_any(
-            choices(state.app.chains().all().iter().map(|c| (c.code.as_str(), chain_name(&ctx, c))), &[chain_sel.as_str()]),
+            choices(
+                state.app.chains().all().iter().map(|c| (c.code.as_str(), chain_name(&ctx, c))),
+                &[chain_sel.as_str()],
+            ),
             filter.chain.is_none(),
         ),
         trl_min: trl_choices(filter.trl_min, &any),
@@ -223,6 +241,16 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
         filtered: !base.is_empty(),
     };
     render(&page)
+}
+
+/// "成果台账" (the ledger) for those who keep it, "成果目录" (the catalogue) for everyone else.
+pub fn list_title(ctx: &Ctx) -> &'static str {
+    let t = ctx.t();
+    if ctx.actor.user().is_some() && ctx.actor.can(Permission::AchievementRead) {
+        t.s("achievements.title")
+    } else {
+        t.s("achievements.catalogue")
+    }
 }
 
 fn chain_name(ctx: &Ctx, c: &tto_domain::IndustrialChain) -> String {
@@ -244,7 +272,12 @@ pub async fn export(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query
     loop {
         let listing = match state
             .app
-            .list_achievements(&ctx.actor, &filter, AchievementSort::IdDesc, AchievementPage::Before { id: before, limit: 200 })
+            .list_achievements(
+                &ctx.actor,
+                &filter,
+                AchievementSort::IdDesc,
+                AchievementPage::Before { id: before, limit: 200 },
+            )
             .await
         {
             Ok(l) => l,
@@ -269,10 +302,21 @@ pub async fn export(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query
             break;
         }
     }
-    let headers: Vec<String> = ["field.code", "field.title", "field.institution", "field.kind", "field.discipline", "field.trl", "field.status", "field.funding_source", "field.major", "field.updated_at"]
-        .iter()
-        .map(|k| t.s(k).to_string())
-        .collect();
+    let headers: Vec<String> = [
+        "field.code",
+        "field.title",
+        "field.institution",
+        "field.kind",
+        "field.discipline",
+        "field.trl",
+        "field.status",
+        "field.funding_source",
+        "field.major",
+        "field.updated_at",
+    ]
+    .iter()
+    .map(|k| t.s(k).to_string())
+    .collect();
     download("achievements.xlsx", workbook(t.s("achievements.title"), &headers, &rows))
 }
 
@@ -342,13 +386,19 @@ struct DetailPage {
     updated: String,
 }
 
-fn detail_page(state: &AppState, ctx: &Ctx, v: &AchievementView, timeline: Vec<TimelineRow>, notice: Option<String>) -> DetailPage {
+fn detail_page(
+    state: &AppState,
+    ctx: &Ctx,
+    v: &AchievementView,
+    timeline: Vec<TimelineRow>,
+    notice: Option<String>,
+) -> DetailPage {
     let t = ctx.t();
     let a = &v.achievement;
     let f = &a.fields;
     let today = state.app.today();
     let mut layout = Layout::new(ctx, f.title.clone())
-        .crumb(t.s("achievements.title"), "/achievements")
+        .crumb(list_title(ctx), "/achievements")
         .crumb(a.code.clone(), format!("/achievements/{}", a.id));
     layout.notice = notice;
     DetailPage {
@@ -366,14 +416,21 @@ fn detail_page(state: &AppState, ctx: &Ctx, v: &AchievementView, timeline: Vec<T
         chains: f
             .chains
             .iter()
-            .map(|c| state.app.chains().get(c.as_str()).map(|chain| chain_name(ctx, chain)).unwrap_or_else(|| c.as_str().to_string()))
+            .map(|c| {
+                state
+                    .app
+                    .chains()
+                    .get(c.as_str())
+                    .map(|chain| chain_name(ctx, chain))
+                    .unwrap_or_else(|| c.as_str().to_string())
+            })
             .collect(),
         keywords: f.keywords.clone(),
         summary: f.summary.clone(),
         detail: f.detail.clone(),
         funding: t.code("achievement.funding", f.funding_source.code()),
         funding_refs: f.funding_refs.join("、"),
-        completion_date: opt_date(f.completion_date),
+        completion_date: f.completion_date.map(date).unwrap_or_else(|| "—".to_string()),
         confidentiality: t.code("achievement.confidentiality", f.confidentiality.code()),
         job_related: f.job_related,
         major: f.major,
@@ -394,7 +451,11 @@ fn detail_page(state: &AppState, ctx: &Ctx, v: &AchievementView, timeline: Vec<T
                 holders: p
                     .holders
                     .iter()
-                    .map(|h| HolderRow { name: h.name.clone(), kind: t.code("ownership.holder", h.kind.code()), share: h.share.to_string() })
+                    .map(|h| HolderRow {
+                        name: h.name.clone(),
+                        kind: t.code("ownership.holder", h.kind.code()),
+                        share: h.share.to_string(),
+                    })
                     .collect(),
             })
             .collect(),
@@ -429,7 +490,12 @@ async fn timeline_rows(state: &AppState, ctx: &Ctx, id: AchievementId) -> Vec<Ti
         .collect()
 }
 
-pub async fn detail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Query(pairs): Query<Vec<(String, String)>>) -> Response {
+pub async fn detail(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
     let view = match state.app.achievement(&ctx.actor, AchievementId(id)).await {
         Ok(v) => v,
         Err(e) => return fail(&ctx, e),
@@ -440,7 +506,12 @@ pub async fn detail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>
     render(&detail_page(&state, &ctx, &view, timeline, notice))
 }
 
-pub async fn transition(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn transition(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     let action = match AchievementAction::from_code(&form.text("action")) {
         Ok(a) => a,
         Err(v) => return fail(&ctx, AppError::field("action", v)),
@@ -517,6 +588,7 @@ impl FormValues {
         let names = form.all("contributor_name");
         let shares = form.all("contributor_share");
         let mains = form.all("contributor_main");
+        // Blank rows of the table are room to add people, not contributors.
         let contributors = names
             .iter()
             .enumerate()
@@ -526,6 +598,7 @@ impl FormValues {
                 share: shares.get(i).cloned().unwrap_or_default(),
                 main: mains.contains(&i.to_string()),
             })
+            .filter(|c| !(c.name.trim().is_empty() && c.share.trim().is_empty()))
             .collect();
         FormValues {
             title: form.text("title"),
@@ -548,7 +621,10 @@ impl FormValues {
 
     fn draft(&self) -> AchievementDraft {
         let split = |s: &str| -> Vec<String> {
-            s.split([',', '，', '、', ';', '；', '\n']).map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+            s.split([',', '，', '、', ';', '；', '\n'])
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect()
         };
         AchievementDraft {
             title: self.title.clone(),
@@ -595,7 +671,13 @@ struct FormPage {
     errors: FormErrors,
 }
 
-fn form_page(state: &AppState, ctx: &Ctx, v: FormValues, editing: Option<(&Achievement, i64)>, errors: FormErrors) -> FormPage {
+fn form_page(
+    state: &AppState,
+    ctx: &Ctx,
+    v: FormValues,
+    editing: Option<(&Achievement, i64)>,
+    errors: FormErrors,
+) -> FormPage {
     let t = ctx.t();
     let (title, action, version) = match editing {
         Some((a, version)) => (t.s("achievements.edit").to_string(), format!("/achievements/{}", a.id), version),
@@ -626,7 +708,13 @@ fn form_page(state: &AppState, ctx: &Ctx, v: FormValues, editing: Option<(&Achie
     let blanks = 3.max(5usize.saturating_sub(rows.len()));
     for _ in 0..blanks {
         let index = rows.len();
-        rows.push(ContributorInput { index, name: String::new(), share: String::new(), main: false, error: String::new() });
+        rows.push(ContributorInput {
+            index,
+            name: String::new(),
+            share: String::new(),
+            main: false,
+            error: String::new(),
+        });
     }
     let trl_labels: Vec<(String, String)> =
         (1..=9).map(|n: u8| (n.to_string(), format!("{n} · {}", t.code("trl", &n.to_string())))).collect();
@@ -635,13 +723,27 @@ fn form_page(state: &AppState, ctx: &Ctx, v: FormValues, editing: Option<(&Achie
         action,
         editing: editing.is_some(),
         version,
-        kinds: choices(AchievementType::ALL.iter().map(|k| (k.code(), t.code("achievement.type", k.code()))), &[v.kind.as_str()]),
+        kinds: choices(
+            AchievementType::ALL.iter().map(|k| (k.code(), t.code("achievement.type", k.code()))),
+            &[v.kind.as_str()],
+        ),
         trls: {
-            let mut c = vec![Choice { value: String::new(), label: t.s("form.choose").to_string(), selected: v.trl.is_empty() }];
-            c.extend(trl_labels.iter().map(|(n, l)| Choice { selected: *n == v.trl, value: n.clone(), label: l.clone() }));
+            let mut c = vec![Choice {
+                value: String::new(),
+                label: t.s("form.choose").to_string(),
+                selected: v.trl.is_empty(),
+            }];
+            c.extend(trl_labels.iter().map(|(n, l)| Choice {
+                selected: *n == v.trl,
+                value: n.clone(),
+                label: l.clone(),
+            }));
             c
         },
-        fundings: choices(FundingSource::ALL.iter().map(|k| (k.code(), t.code("achievement.funding", k.code()))), &[v.funding_source.as_str()]),
+        fundings: choices(
+            FundingSource::ALL.iter().map(|k| (k.code(), t.code("achievement.funding", k.code()))),
+            &[v.funding_source.as_str()],
+        ),
         confidentialities: choices(
             Confidentiality::ALL.iter().map(|k| (k.code(), t.code("achievement.confidentiality", k.code()))),
             &[v.confidentiality.as_str()],
@@ -662,12 +764,15 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> Response {
     }
     let mut v = FormValues::empty();
     if let Some(u) = ctx.actor.user() {
-        v.contributors = vec![ContributorDraft { person_id: None, name: u.display_name.clone(), share: "100".into(), main: true }];
+        v.contributors =
+            vec![ContributorDraft { person_id: None, name: u.display_name.clone(), share: "100".into(), main: true }];
     }
     render(&form_page(&state, &ctx, v, None, FormErrors::default()))
 }
 
 pub async fn create(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm) -> Response {
+    // A re-shown form belongs to the "register" page, whatever address it was posted to.
+    let ctx = Ctx { path: "/achievements/new".to_string(), ..ctx };
     let v = FormValues::from_form(&form);
     match state.app.create_achievement(&ctx.actor, None, &v.draft(), None, None).await {
         Ok(a) => see_other(&format!("/achievements/{}?done=created", a.id)),
@@ -690,7 +795,12 @@ pub async fn edit_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i
     render(&form_page(&state, &ctx, v, Some((&view.achievement, view.achievement.version)), FormErrors::default()))
 }
 
-pub async fn update(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     let v = FormValues::from_form(&form);
     let Some(version) = form.get("version").and_then(|s| s.parse::<i64>().ok()) else {
         return fail(&ctx, AppError::field("version", Violation::Required));

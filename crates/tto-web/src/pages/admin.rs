@@ -13,7 +13,7 @@ use tto_store::accounts::UserRecord;
 use super::{FormErrors, Layout, fail, render, render_status, see_other};
 use crate::AppState;
 use crate::api::audit_filter;
-use crate::context::{Ctx, CsrfForm};
+use crate::context::{CsrfForm, Ctx};
 use crate::filters::encode_query;
 use crate::format::datetime;
 use crate::xlsx::{Cell, download, workbook};
@@ -107,14 +107,24 @@ fn user_rows(ctx: &Ctx, users: &[UserRecord], names: &[(i64, String, tto_domain:
                 status_code: u.status.clone(),
                 roles: roles_for_kind(kind)
                     .iter()
-                    .map(|r| RoleBox { code: r.code(), label: t.code("role", r.code()), checked: u.roles.iter().any(|c| c == r.code()) })
+                    .map(|r| RoleBox {
+                        code: r.code(),
+                        label: t.code("role", r.code()),
+                        checked: u.roles.iter().any(|c| c == r.code()),
+                    })
                     .collect(),
             }
         })
         .collect()
 }
 
-async fn users_page(state: &AppState, ctx: &Ctx, errors: FormErrors, values: (String, String, String), link: String) -> Result<UsersPage, AppError> {
+async fn users_page(
+    state: &AppState,
+    ctx: &Ctx,
+    errors: FormErrors,
+    values: (String, String, String),
+    link: String,
+) -> Result<UsersPage, AppError> {
     let t = ctx.t();
     let users = state.app.users(&ctx.actor).await?;
     let institutions = state.app.institutions().await?;
@@ -171,7 +181,12 @@ pub async fn invite(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): Csr
     }
 }
 
-pub async fn update_user(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn update_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     let t = ctx.t();
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let roles = form.all("roles");
@@ -274,7 +289,11 @@ pub async fn audit(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<
             action: t.code("audit.action", &e.action.replace('.', "_")),
             action_code: e.action.clone(),
             entity: format!("{} #{}", t.code("audit.entity", &e.entity_type), e.entity_id),
-            entity_href: if e.entity_type == "achievement" { format!("/achievements/{}", e.entity_id) } else { String::new() },
+            entity_href: if e.entity_type == "achievement" {
+                format!("/achievements/{}", e.entity_id)
+            } else {
+                String::new()
+            },
             hash: e.hash.chars().take(12).collect(),
             change: change_summary(e.before_json.as_deref(), e.after_json.as_deref()),
         })
@@ -305,7 +324,11 @@ pub async fn audit(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<
 /// Rows of an audit export at most.
 pub const AUDIT_EXPORT_MAX: usize = 50_000;
 
-pub async fn audit_export(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<Vec<(String, String)>>) -> Response {
+pub async fn audit_export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
     let t = ctx.t();
     let filter = match audit_filter(&pairs) {
         Ok(f) => f,
@@ -338,9 +361,21 @@ pub async fn audit_export(State(state): State<AppState>, ctx: Ctx, Query(pairs):
             break;
         }
     }
-    let headers: Vec<String> = ["audit.seq", "audit.at", "audit.actor_kind", "audit.actor", "audit.action", "audit.entity_type", "audit.entity_id", "audit.before", "audit.after", "audit.prev_hash", "audit.hash"]
-        .iter()
-        .map(|k| t.s(k).to_string())
-        .collect();
+    let headers: Vec<String> = [
+        "audit.seq",
+        "audit.at",
+        "audit.actor_kind",
+        "audit.actor",
+        "audit.action",
+        "audit.entity_type",
+        "audit.entity_id",
+        "audit.before",
+        "audit.after",
+        "audit.prev_hash",
+        "audit.hash",
+    ]
+    .iter()
+    .map(|k| t.s(k).to_string())
+    .collect();
     download("audit.xlsx", workbook(t.s("audit.title"), &headers, &rows))
 }

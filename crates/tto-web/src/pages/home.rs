@@ -48,7 +48,12 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
     };
     let recent = match state
         .app
-        .list_achievements(&ctx.actor, &AchievementFilter::default(), AchievementSort::UpdatedDesc, AchievementPage::Offset { offset: 0, limit: 8 })
+        .list_achievements(
+            &ctx.actor,
+            &AchievementFilter::default(),
+            AchievementSort::UpdatedDesc,
+            AchievementPage::Offset { offset: 0, limit: 8 },
+        )
         .await
     {
         Ok(l) => l.rows,

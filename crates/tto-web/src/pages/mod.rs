@@ -117,12 +117,21 @@ fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
     let item = |key: &str, href: &'static str| NavItem {
         label: t.s(key).to_string(),
         href,
-        active: current == href || (href != "/" && current.starts_with(href) && !current.starts_with("/achievements/new")),
+        active: current == href
+            || (href != "/" && current.starts_with(href) && !current.starts_with("/achievements/new")),
     };
     let mut groups = Vec::new();
-    let mut ledger = vec![item("nav.achievements", "/achievements")];
+    let ledger_key = if actor.user().is_some() && actor.can(Permission::AchievementRead) {
+        "nav.achievements"
+    } else {
+        "nav.catalogue"
+    };
+    let mut ledger = vec![item(ledger_key, "/achievements")];
     if actor.user().is_some() && actor.can(Permission::AchievementCreate) {
-        ledger.push(NavItem { active: current == "/achievements/new", ..item("nav.achievement_new", "/achievements/new") });
+        ledger.push(NavItem {
+            active: current == "/achievements/new",
+            ..item("nav.achievement_new", "/achievements/new")
+        });
     }
     groups.push(NavGroup { label: t.s("nav.group.achievements").to_string(), items: ledger });
     let mut people = vec![item("nav.institutions", "/institutions")];
@@ -197,11 +206,16 @@ pub fn fail(ctx: &Ctx, e: AppError) -> Response {
     let t = ctx.t();
     match e {
         AppError::Unauthenticated => Redirect::to(&format!("/sign-in?next={}", encode(&ctx.path))).into_response(),
-        AppError::Forbidden => page_error(ctx, StatusCode::FORBIDDEN, t.s("error.forbidden_title"), t.s("error.forbidden")),
-        AppError::NotFound { .. } => page_error(ctx, StatusCode::NOT_FOUND, t.s("error.not_found_title"), t.s("error.not_found_page")),
+        AppError::Forbidden => {
+            page_error(ctx, StatusCode::FORBIDDEN, t.s("error.forbidden_title"), t.s("error.forbidden"))
+        }
+        AppError::NotFound { .. } => {
+            page_error(ctx, StatusCode::NOT_FOUND, t.s("error.not_found_title"), t.s("error.not_found_page"))
+        }
         other => {
             let api = crate::error::ApiError::from_app(ctx.lang, other);
-            let heading = if api.status.is_server_error() { t.s("error.internal_title") } else { t.s("error.request_title") };
+            let heading =
+                if api.status.is_server_error() { t.s("error.internal_title") } else { t.s("error.request_title") };
             page_error(ctx, api.status, heading, &api.body.error.message)
         }
     }
@@ -261,7 +275,9 @@ impl FormErrors {
     pub fn under(&self, prefix: &str) -> String {
         self.by_field
             .iter()
-            .filter(|(f, _)| f == prefix || f.starts_with(&format!("{prefix}[")) || f.starts_with(&format!("{prefix}.")))
+            .filter(|(f, _)| {
+                f == prefix || f.starts_with(&format!("{prefix}[")) || f.starts_with(&format!("{prefix}."))
+            })
             .map(|(_, m)| m.as_str())
             .collect::<Vec<_>>()
             .join("；")
@@ -279,7 +295,11 @@ fn field_label(t: T, field: &str) -> String {
         let n = index.parse::<usize>().map(|i| i + 1).unwrap_or(0);
         let tail = tail.trim_start_matches('.');
         let head_label = t.code("field", head);
-        return if tail.is_empty() { format!("{head_label} {n}") } else { format!("{head_label} {n} · {}", t.code("field", tail)) };
+        return if tail.is_empty() {
+            format!("{head_label} {n}")
+        } else {
+            format!("{head_label} {n} · {}", t.code("field", tail))
+        };
     }
     t.code("field", field)
 }

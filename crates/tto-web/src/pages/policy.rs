@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use tto_app::AppError;
+use tto_domain::policy::ParamValue;
 
 use super::{Layout, fail, render};
 use crate::AppState;
@@ -14,7 +15,7 @@ use crate::i18n::Lang;
 pub struct ParamRow {
     pub key: String,
     pub label: String,
-    pub value: String,
+    pub value: Vec<String>,
     pub grade: String,
     pub grade_label: String,
     pub needs_confirmation: bool,
@@ -49,6 +50,45 @@ struct PolicyPage {
     error: String,
 }
 
+/// A rule value in words, one line per element (weights, categories, brackets).
+fn value_lines(t: crate::i18n::T, v: &ParamValue) -> Vec<String> {
+    let n = |key: &str, n: u32| t.f(key, &[("n", n.to_string())]);
+    match v {
+        ParamValue::Percent(p) => vec![p.to_string()],
+        ParamValue::PercentRange { min, max } => vec![format!("{min} – {max}")],
+        ParamValue::Money(m) => vec![m.to_string()],
+        ParamValue::Days(d) => vec![n("unit.days", *d)],
+        ParamValue::WorkingDays(d) => vec![n("unit.working_days", *d)],
+        ParamValue::Months(m) => vec![n("unit.months", *m)],
+        ParamValue::Years(y) => vec![n("unit.years", *y)],
+        ParamValue::YearsRange { min, max } => {
+            vec![t.f("unit.years_range", &[("min", min.to_string()), ("max", max.to_string())])]
+        }
+        ParamValue::Flag(b) => vec![t.s(if *b { "common.yes" } else { "common.no" }).to_string()],
+        ParamValue::Weights(ws) => {
+            ws.iter().map(|w| format!("{} {}", t.code("assessment.dimension", &w.code), w.share)).collect()
+        }
+        ParamValue::Categories(cs) => cs.iter().map(|c| t.code("net_income.category", c)).collect(),
+        ParamValue::Brackets(bs) => {
+            let mut lower = tto_domain::Money::ZERO;
+            bs.iter()
+                .map(|b| {
+                    let args = vec![
+                        ("from", lower.to_grouped()),
+                        ("to", b.up_to.map(|m| m.to_grouped()).unwrap_or_default()),
+                        ("rate", b.rate.to_string()),
+                        ("deduction", b.quick_deduction.to_grouped()),
+                    ];
+                    if let Some(up_to) = b.up_to {
+                        lower = up_to;
+                    }
+                    t.f(if b.up_to.is_some() { "unit.bracket" } else { "unit.bracket_open" }, &args)
+                })
+                .collect()
+        }
+    }
+}
+
 pub async fn page(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<Vec<(String, String)>>) -> Response {
     let t = ctx.t();
     let en = ctx.lang == Lang::En;
@@ -77,7 +117,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
             ParamRow {
                 key: p.key.code().to_string(),
                 label: t.code("policy.key", p.key.code()),
-                value: p.value.to_string(),
+                value: value_lines(t, &p.value),
                 grade: p.grade.code().to_string(),
                 grade_label: t.code("policy.grade", p.grade.code()),
                 needs_confirmation: p.grade.needs_confirmation(),
@@ -100,7 +140,11 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
         profile_id: profile.id.clone(),
         profile_title: if en { profile.title_en.clone() } else { profile.title_zh.clone() },
         jurisdiction: profile.jurisdiction.clone(),
-        effective: format!("{} – {}", date(profile.effective.start()), profile.effective.end().map(date).unwrap_or_default()),
+        effective: format!(
+            "{} – {}",
+            date(profile.effective.start()),
+            profile.effective.end().map(date).unwrap_or_default()
+        ),
         extends: profile.extends.clone().unwrap_or_default(),
         unverified: rows.iter().filter(|r| r.needs_confirmation).count(),
         rows,
