@@ -84,6 +84,26 @@ fn check_password(errors: &mut ValidationErrors, field: &str, password: &str, us
     }
 }
 
+/// The stored form of a checked user draft.
+fn new_user<'a>(
+    institution_id: InstitutionId,
+    username: &'a str,
+    draft: &'a UserDraft,
+    roles: &'a [&'a str],
+    password_hash: Option<&'a str>,
+    status: &'a str,
+) -> NewUser<'a> {
+    NewUser {
+        institution_id,
+        username,
+        display_name: draft.display_name.trim(),
+        email: draft.email.as_deref().map(str::trim).filter(|e| !e.is_empty()),
+        password_hash,
+        status,
+        roles,
+    }
+}
+
 fn user_context(r: &SessionRecord) -> UserContext {
     UserContext {
         user_id: UserId(r.user_id),
@@ -329,19 +349,8 @@ impl App {
         let token = random_token()?;
         let role_codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
-        let user = repo::insert_user(
-            &mut tx,
-            NewUser {
-                institution_id,
-                username: &username,
-                display_name: draft.display_name.trim(),
-                email: draft.email.as_deref().map(str::trim).filter(|e| !e.is_empty()),
-                password_hash: None,
-                status: "invited",
-                roles: &role_codes,
-            },
-        )
-        .await?;
+        let user = repo::insert_user(&mut tx, new_user(institution_id, &username, draft, &role_codes, None, "invited"))
+            .await?;
         let expires_at = self.now() + self.settings().invitation_ttl;
         repo::insert_invitation(&mut tx, &token_hash(&token), &user, actor.user().map(|u| u.user_id.0), expires_at)
             .await?;
@@ -406,19 +415,9 @@ impl App {
         let hash = self.hash_password(password).await?;
         let role_codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
-        let user = repo::insert_user(
-            &mut tx,
-            NewUser {
-                institution_id,
-                username: &username,
-                display_name: draft.display_name.trim(),
-                email: draft.email.as_deref().map(str::trim).filter(|e| !e.is_empty()),
-                password_hash: Some(&hash),
-                status: "active",
-                roles: &role_codes,
-            },
-        )
-        .await?;
+        let user =
+            repo::insert_user(&mut tx, new_user(institution_id, &username, draft, &role_codes, Some(&hash), "active"))
+                .await?;
         tx.commit().await?;
         Ok(user)
     }

@@ -445,6 +445,10 @@ const ROLES: &[(&str, &str, &[&str], &[&str])] = &[
     ("enterprise", "丙企业", &["成果目录", "访问令牌"], &["登记成果", "用户管理", "审计日志"]),
     ("regulator", "主管部门", &["成果台账", "审计日志"], &["登记成果", "用户管理"]),
     ("platform", "主管部门", &["成果台账", "用户管理", "审计日志"], &["登记成果"]),
+    ("manager", "丁事务所", &["成果台账", "访问令牌"], &["登记成果", "用户管理", "审计日志"]),
+    ("investor", "己投资", &["成果目录", "访问令牌"], &["登记成果", "用户管理", "审计日志"]),
+    ("poc", "己投资", &["成果目录", "访问令牌"], &["登记成果", "用户管理", "审计日志"]),
+    ("exchange", "戊交易所", &["成果台账", "访问令牌"], &["登记成果", "用户管理", "审计日志"]),
 ];
 
 #[tokio::test]
@@ -739,6 +743,9 @@ async fn language_switch_turns_the_pages_english_and_persists() {
         "丙企业",
         "主管部门",
         "天津市",
+        "丁事务所",
+        "己投资",
+        "戊交易所",
     ];
 
     web.goto("/achievements").await;
@@ -804,4 +811,77 @@ async fn language_switch_turns_the_pages_english_and_persists() {
 
     web.close().await;
     t.cleanup().await;
+}
+
+#[tokio::test]
+async fn admin_invites_a_colleague_reads_the_audit_trail_and_manages_tokens() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    let mut web = Web::start("admin", t.router.clone()).await;
+
+    // The TTO administrator invites a colleague.
+    web.sign_in("admin.a", common::PASSWORD).await;
+    web.click_and_wait(".sidenav a[href='/admin/users']").await;
+    assert_eq!(web.heading().await, "用户管理");
+    let users = web.texts("table tbody tr").await;
+    assert!(users.iter().any(|u| u.contains("staff.a")), "own institution's users are listed: {users:?}");
+    assert!(!users.iter().any(|u| u.contains("staff.b")), "other institutions' users are not: {users:?}");
+    web.fill("#username", "colleague").await;
+    web.fill("#display_name", "新同事").await;
+    web.find("input[name=roles][value=tto_staff]").await.click().await.unwrap();
+    web.click_and_wait("form[action='/admin/users'] button[type=submit]").await;
+    let link = web.text("#invitation-link").await;
+    assert!(link.starts_with("https://tto.test/invite/"), "the one-time link is shown: {link}");
+    web.shot("invited").await;
+    web.sign_out().await;
+
+    // The colleague opens the link, sets a password and signs in.
+    let path = link.trim_start_matches("https://tto.test");
+    web.goto(path).await;
+    assert_eq!(web.heading().await, "设置密码");
+    assert!(web.body_text().await.contains("新同事"));
+    web.fill("#password", "short").await;
+    web.fill("#password_again", "short").await;
+    web.click_and_wait("form button[type=submit]").await;
+    assert!(web.text(".error-summary").await.contains("须在 10 到 128 之间"), "the rule is explained");
+    web.shot("invitation-too-short").await;
+    web.fill("#password", "Kx9-lantern-river").await;
+    web.fill("#password_again", "Kx9-lantern-river").await;
+    web.click_and_wait("form button[type=submit]").await;
+    assert!(web.path().await.starts_with("/sign-in"), "after setting the password comes the sign-in");
+    web.sign_in("colleague", "Kx9-lantern-river").await;
+    assert_eq!(web.text(".topbar-user .who").await, "新同事");
+    assert!(web.nav_items().await.iter().any(|n| n == "登记成果"), "a TTO staff member may register achievements");
+    web.shot("colleague-home").await;
+
+    // Tokens: create one (shown once), then revoke it.
+    web.click_and_wait(".sidenav a[href='/account/tokens']").await;
+    assert_eq!(web.heading().await, "个人访问令牌");
+    assert!(web.text(".empty").await.contains("还没有令牌"));
+    web.fill("#name", "数据同步脚本").await;
+    web.fill("#valid_days", "90").await;
+    web.click_and_wait("form[action='/account/tokens'] button[type=submit]").await;
+    let secret = web.text("#new-token").await;
+    assert!(secret.starts_with("tto_") && secret.len() == 68, "{secret}");
+    web.shot("token-created").await;
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("form[action$='/revoke'] button[type=submit]").await;
+    assert!(web.text("table tbody tr").await.contains("已撤销"));
+    web.shot("token-revoked").await;
+    web.sign_out().await;
+
+    // The administrator reads the audit trail: every step above is on record.
+    web.sign_in("admin.a", common::PASSWORD).await;
+    web.click_and_wait(".sidenav a[href='/audit']").await;
+    assert_eq!(web.heading().await, "审计日志");
+    let rows = web.texts("table tbody tr").await;
+    for action in ["发送邀请", "接受邀请", "创建用户", "生成令牌", "撤销令牌", "登录"] {
+        assert!(rows.iter().any(|r| r.contains(action)), "{action} is on record: {rows:?}");
+    }
+    web.shot("audit").await;
+    web.fill("#actor", "colleague").await;
+    web.click_and_wait("form[action='/audit'] button[type=submit]").await;
+    let filtered = web.texts("table tbody tr").await;
+    assert!(!filtered.is_empty() && filtered.iter().all(|r| r.contains("colleague")), "{filtered:?}");
+    web.shot("audit-filtered").await;
+    web.close().await;
 }

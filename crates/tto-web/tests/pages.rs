@@ -109,6 +109,17 @@ on_every_backend!(register_edit_and_publish_through_the_forms, |t| {
     assert_eq!(xlsx.status, StatusCode::OK);
     assert_eq!(xlsx.headers["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
     assert_eq!(&xlsx.body[..2], b"PK");
+    for path in ["/institutions/export.xlsx", "/audit/export.xlsx", "/admin/users/export.xlsx"] {
+        let admin = t.session("admin.a").await;
+        let r = t.get(path, &admin).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert_eq!(&r.body[..2], b"PK", "{path}");
+    }
+    assert_eq!(
+        t.get("/admin/users/export.xlsx", &auth).await.status,
+        StatusCode::FORBIDDEN,
+        "staff may not list users"
+    );
 });
 
 on_every_backend!(forms_without_a_valid_csrf_token_are_refused, |t| {

@@ -57,6 +57,79 @@ pub async fn institutions(State(state): State<AppState>, ctx: Ctx) -> Response {
     }
 }
 
+pub async fn institutions_export(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let t = ctx.t();
+    let all = match state.app.institutions().await {
+        Ok(all) => all,
+        Err(e) => return fail(&ctx, e),
+    };
+    let rows: Vec<Vec<Cell>> = all
+        .iter()
+        .map(|i| {
+            vec![
+                Cell::Text(i.fields.name.clone()),
+                Cell::Text(i.fields.name_en.clone().unwrap_or_default()),
+                Cell::Text(i.fields.short_code.clone()),
+                Cell::Text(t.code("institution.kind", i.fields.kind.code())),
+                Cell::Text(i.fields.credit_code.to_string()),
+                Cell::Text(i.fields.region.clone()),
+                Cell::Text(if i.fields.state_run { t.s("common.yes").to_string() } else { String::new() }),
+            ]
+        })
+        .collect();
+    let headers: Vec<String> = [
+        "field.name",
+        "field.name_en",
+        "field.short_code",
+        "field.institution_kind",
+        "field.credit_code",
+        "field.region",
+        "field.state_run",
+    ]
+    .iter()
+    .map(|k| t.s(k).to_string())
+    .collect();
+    download("institutions.xlsx", workbook(t.s("institutions.title"), &headers, &rows))
+}
+
+pub async fn users_export(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let t = ctx.t();
+    let (users, institutions) = match (state.app.users(&ctx.actor).await, state.app.institutions().await) {
+        (Ok(u), Ok(i)) => (u, i),
+        (Err(e), _) | (_, Err(e)) => return fail(&ctx, e),
+    };
+    let rows: Vec<Vec<Cell>> = users
+        .iter()
+        .map(|u| {
+            let institution = institutions
+                .iter()
+                .find(|i| i.id == u.institution_id)
+                .map(|i| i.fields.name.clone())
+                .unwrap_or_default();
+            vec![
+                Cell::Text(u.username.clone()),
+                Cell::Text(u.display_name.clone()),
+                Cell::Text(institution),
+                Cell::Text(u.roles.iter().map(|r| t.code("role", r)).collect::<Vec<_>>().join("、")),
+                Cell::Text(t.code("user.status", &u.status)),
+                Cell::Text(datetime(u.created_at)),
+            ]
+        })
+        .collect();
+    let headers: Vec<String> = [
+        "field.username",
+        "field.display_name",
+        "field.institution",
+        "field.roles",
+        "field.status",
+        "field.created_at",
+    ]
+    .iter()
+    .map(|k| t.s(k).to_string())
+    .collect();
+    download("users.xlsx", workbook(t.s("users.title"), &headers, &rows))
+}
+
 pub struct RoleBox {
     pub code: &'static str,
     pub label: String,

@@ -26,6 +26,9 @@ pub const INSTITUTIONS: &[(&str, &str, &str, &str)] = &[
     ("UNB", "乙大学", "university", "12120111MB0000102"),
     ("ENT", "丙企业", "enterprise", "91120116MA0000201"),
     ("REG", "主管部门", "regulator", "11120000MB0000401"),
+    ("SVC", "丁事务所", "service_organisation", "91120102MA0000601"),
+    ("INV", "己投资", "investor", "91120105MA0000501"),
+    ("EXC", "戊交易所", "exchange", "91120101MA0000301"),
 ];
 
 /// (user name, institution, roles)
@@ -38,6 +41,10 @@ pub const USERS: &[(&str, &str, &[&str])] = &[
     ("enterprise", "ENT", &["enterprise"]),
     ("regulator", "REG", &["regulator"]),
     ("platform", "REG", &["platform_admin"]),
+    ("manager", "SVC", &["tech_manager"]),
+    ("investor", "INV", &["investor"]),
+    ("poc", "INV", &["poc_member"]),
+    ("exchange", "EXC", &["exchange_operator"]),
 ];
 
 pub struct TestApp {
