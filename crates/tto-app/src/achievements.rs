@@ -232,7 +232,12 @@ impl App {
             None => repo::next_code(tx, institution_id, &institution.fields.short_code, tx.now().year()).await?,
         };
         let new = NewAchievement { institution_id, code, fields, ownership: &ownership, status, external_ref };
-        Ok(repo::insert(tx, new, "achievement.create").await?)
+        let achievement = repo::insert(tx, new, "achievement.create").await?;
+        if achievement.fields.job_related {
+            // Every job-related achievement is kept in the separate ledger (measure 十).
+            tto_store::ledger::open_entry(tx, institution_id, achievement.id).await?;
+        }
+        Ok(achievement)
     }
 
     /// Replaces the editable fields (and, when given, the ownership history) if the record
@@ -271,6 +276,9 @@ impl App {
             return Ok(before);
         }
         let saved = repo::update(&mut tx, &before, expected_version, after, "achievement.update").await?;
+        if saved.fields.job_related {
+            tto_store::ledger::open_entry(&mut tx, saved.institution_id, saved.id).await?;
+        }
         tx.commit().await?;
         Ok(saved)
     }

@@ -40,6 +40,11 @@ tto_domain::code_enum! {
         UserManage => "user.manage",
         AuditRead => "audit.read",
         TokenManage => "token.manage",
+        EmpowermentRead => "empowerment.read",
+        EmpowermentManage => "empowerment.manage",
+        EmpowermentApprove => "empowerment.approve",
+        LedgerRead => "ledger.read",
+        LedgerManage => "ledger.manage",
     }
 }
 
@@ -79,6 +84,14 @@ pub const MATRIX: &[(Permission, &[(Role, Reach)])] = &[
     (P::InstitutionManage, &[(R::PlatformAdmin, All)]),
     (P::UserManage, &[(R::PlatformAdmin, All), (R::TtoAdmin, Own)]),
     (P::AuditRead, &[(R::PlatformAdmin, All), (R::Regulator, All), (R::TtoAdmin, Own)]),
+    (
+        P::EmpowermentRead,
+        &[(R::PlatformAdmin, All), (R::Regulator, All), (R::TtoAdmin, Own), (R::TtoStaff, Own), (R::Inventor, Own)],
+    ),
+    (P::EmpowermentManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::EmpowermentApprove, &[(R::TtoAdmin, Own)]),
+    (P::LedgerRead, &[(R::PlatformAdmin, All), (R::Regulator, All), (R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::LedgerManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
     (
         P::TokenManage,
         &[

@@ -11,9 +11,11 @@ pub mod audit_log;
 pub mod authz;
 mod cache;
 mod clock;
+pub mod empowerment;
 mod error;
 pub mod import;
 pub mod institutions;
+pub mod ledger;
 pub mod policy_files;
 pub mod tokens;
 

@@ -109,6 +109,8 @@ param_keys! {
     TaxEitLicenceMinTerm => ("tax.eit.licence_min_term", Years),
     TaxVatTechContractExempt => ("tax.vat.tech_contract_exempt", Flag),
     EmpowermentUseRightMinTerm => ("empowerment.use_right.min_term", Years),
+    EmpowermentNoticeRequired => ("empowerment.notice_required", Flag),
+    LedgerUnmeasurableNotRecognised => ("ledger.unmeasurable_not_recognised", Flag),
     NoticeMinDays => ("notice.min_days", Days),
     ContractRegistrationDecisionDays => ("contract.registration.decision_days", Days),
     TtoRewardBand => ("tto_reward.band", PercentRange),

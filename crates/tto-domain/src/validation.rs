@@ -33,8 +33,9 @@ pub enum Violation {
     Overlapping,
     /// The end of a period is not after its start.
     EndBeforeStart,
-    /// A value is below the minimum set by a policy rule.
-    BelowPolicyMinimum { minimum: String, rule: String },
+    /// A value is below the minimum set by a policy rule. `unit` is `years`, `days` … (for
+    /// message catalogues), `rule` cites the rule's source.
+    BelowPolicyMinimum { minimum: String, unit: &'static str, rule: String },
     /// The record was changed by someone else since it was loaded.
     StaleVersion,
     /// Free-form message for rules that do not fit the codes above.
@@ -72,8 +73,8 @@ impl Violation {
                 vec![("value", value.clone())]
             }
             Violation::SharesNotHundred { total } => vec![("total", total.clone())],
-            Violation::BelowPolicyMinimum { minimum, rule } => {
-                vec![("minimum", minimum.clone()), ("rule", rule.clone())]
+            Violation::BelowPolicyMinimum { minimum, unit, rule } => {
+                vec![("minimum", minimum.clone()), ("unit", (*unit).to_string()), ("rule", rule.clone())]
             }
             Violation::Rule { detail, .. } => vec![("detail", detail.clone())],
             _ => Vec::new(),
@@ -99,8 +100,8 @@ impl fmt::Display for Violation {
             Violation::Duplicate { value } => write!(f, "\"{value}\" already exists"),
             Violation::Overlapping => write!(f, "periods must not overlap"),
             Violation::EndBeforeStart => write!(f, "the end must be after the start"),
-            Violation::BelowPolicyMinimum { minimum, rule } => {
-                write!(f, "must be at least {minimum} ({rule})")
+            Violation::BelowPolicyMinimum { minimum, unit, rule } => {
+                write!(f, "must be at least {minimum} {unit} ({rule})")
             }
             Violation::StaleVersion => {
                 write!(f, "was changed by someone else; reload and apply your change again")

@@ -27,7 +27,7 @@ pub fn format_date(d: Date) -> String {
     d.format(DATE).unwrap_or_default()
 }
 
-pub(crate) fn parse_date(s: &str) -> Result<Date> {
+pub fn parse_date(s: &str) -> Result<Date> {
     Date::parse(s, DATE).map_err(|_| StoreError::Corrupt(format!("date {s:?}")))
 }
 

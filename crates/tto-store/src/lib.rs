@@ -15,8 +15,10 @@ pub mod accounts;
 pub mod achievements;
 pub mod audit;
 mod codec;
+pub mod empowerment;
 pub mod feed;
 pub mod institutions;
+pub mod ledger;
 mod migrations;
 mod sql;
 #[cfg(any(test, feature = "testing"))]

@@ -97,8 +97,15 @@ impl T {
     /// A validation problem in words.
     pub fn violation(&self, v: &Violation) -> String {
         let mut args = v.args();
-        if let Violation::InvalidFormat { expected } = v {
-            args = vec![("expected", self.code("expected", expected))];
+        match v {
+            Violation::InvalidFormat { expected } => args = vec![("expected", self.code("expected", expected))],
+            Violation::BelowPolicyMinimum { minimum, unit, rule } => {
+                args = vec![
+                    ("minimum", self.f(&format!("unit.{unit}"), &[("n", minimum.clone())])),
+                    ("rule", rule.clone()),
+                ];
+            }
+            _ => {}
         }
         self.f(&format!("violation.{}", v.code()), &args)
     }
@@ -175,6 +182,16 @@ mod tests {
         wanted.extend(tto_app::Role::ALL.iter().map(|c| format!("role.{}", c.code())));
         wanted.extend(ParamKey::ALL.iter().map(|c| format!("policy.key.{}", c.code())));
         wanted.extend(Grade::ALL.iter().map(|c| format!("policy.grade.{}", c.code())));
+        use tto_domain::empowerment::{AgreementAction, AgreementStatus, EmpowermentKind};
+        use tto_domain::ledger::{ConversionMode, Recognition, Stage};
+        wanted.extend(EmpowermentKind::ALL.iter().map(|c| format!("empowerment.kind.{}", c.code())));
+        wanted.extend(EmpowermentKind::ALL.iter().map(|c| format!("empowerment.kind_help.{}", c.code())));
+        wanted.extend(AgreementStatus::ALL.iter().map(|c| format!("empowerment.status.{}", c.code())));
+        wanted.extend(AgreementAction::ALL.iter().map(|c| format!("empowerment.action.{}", c.code())));
+        wanted.extend(AgreementAction::ALL.iter().map(|c| format!("empowerment.notice.{}", c.code())));
+        wanted.extend(Stage::ALL.iter().map(|c| format!("ledger.stage.{}", c.code())));
+        wanted.extend(Recognition::ALL.iter().map(|c| format!("ledger.recognition.{}", c.code())));
+        wanted.extend(ConversionMode::ALL.iter().map(|c| format!("ledger.mode.{}", c.code())));
         let violations = [
             "required",
             "too_long",

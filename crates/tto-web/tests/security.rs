@@ -15,6 +15,8 @@ struct Fixture {
     published_id: i64,
     token_id: i64,
     una: i64,
+    agreement_id: i64,
+    conversion_id: i64,
 }
 
 async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
@@ -33,7 +35,35 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
     let tokens = t.get("/api/v1/tokens", &staff).await.json();
     let token_id = tokens[0]["id"].as_i64().unwrap();
     let una = t.institution("UNA").await.0;
-    (Fixture { draft_id: draft["id"].as_i64().unwrap(), published_id: pid, token_id, una }, staff)
+    let draft_id = draft["id"].as_i64().unwrap();
+    let agreement = t
+        .post(
+            "/api/v1/empowerment-agreements",
+            json!({ "achievement_id": draft_id, "kind": "full_ownership", "parties": [{ "name": SECRET_CONTRIBUTOR, "share": "100" }],
+                    "income_share": "70", "cost_share": "0", "maintenance_share": "0", "decision_rules": "协商" }),
+            &staff,
+        )
+        .await;
+    assert_eq!(agreement.status, StatusCode::CREATED, "{}", agreement.text());
+    let conversion = t
+        .post(
+            &format!("/api/v1/achievements/{draft_id}/conversions"),
+            json!({ "mode": "licence", "value": "1000", "occurred_on": "2026-11-01", "counterparty": "某公司", "reference": "合同 1" }),
+            &staff,
+        )
+        .await;
+    assert_eq!(conversion.status, StatusCode::CREATED, "{}", conversion.text());
+    (
+        Fixture {
+            draft_id,
+            published_id: pid,
+            token_id,
+            una,
+            agreement_id: agreement.json()["id"].as_i64().unwrap(),
+            conversion_id: conversion.json()["id"].as_i64().unwrap(),
+        },
+        staff,
+    )
 }
 
 /// A body each write route accepts when the caller is allowed (so a refusal is about
@@ -44,6 +74,17 @@ fn body_for(path: &str, method: &Method) -> Option<Value> {
     }
     Some(if path.contains("/transitions") {
         json!({ "action": "register" })
+    } else if path.contains("/conversions") && path.starts_with("/api/v1/achievements") {
+        json!({ "mode": "transfer", "value": "1", "occurred_on": "2026-11-01", "counterparty": "x", "reference": "x" })
+    } else if path.starts_with("/api/v1/conversions") {
+        json!({ "booked_on": "2026-11-02" })
+    } else if path.starts_with("/api/v1/empowerment-agreements/{id}/") {
+        json!({ "version": 1, "approved_on": "2026-11-01", "approval_ref": "x", "reason": "x" })
+    } else if path.starts_with("/api/v1/empowerment-agreements") {
+        json!({ "achievement_id": 1, "kind": "part_ownership", "parties": [{ "name": SECRET_CONTRIBUTOR, "share": "10" }],
+                "income_share": "70", "cost_share": "0", "maintenance_share": "0", "decision_rules": "x" })
+    } else if path.starts_with("/api/v1/ledger/") {
+        json!({ "version": 1, "stage": "development", "cost_measurable": true, "value_measurable": true, "recognition": "recognised_at_cost", "book_value": "1" })
     } else if path.starts_with("/api/v1/achievements") {
         let mut v = achievement_json("外来篡改");
         v["version"] = json!(1);
@@ -78,6 +119,15 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
             // Aim every id at the victim's records.
             let targets: Vec<String> = if path.starts_with("/api/v1/achievements/{id}") {
                 [f.draft_id, f.published_id].iter().map(|id| path.replace("{id}", &id.to_string())).collect()
+            } else if path.starts_with("/api/v1/empowerment-agreements/{id}") {
+                ["approve", "cancel"]
+                    .iter()
+                    .map(|s| path.replace("{id}", &f.agreement_id.to_string()).replace("{step}", s))
+                    .collect()
+            } else if path.starts_with("/api/v1/ledger/{achievement_id}") {
+                vec![path.replace("{achievement_id}", &f.draft_id.to_string())]
+            } else if path.starts_with("/api/v1/conversions/{id}") {
+                vec![path.replace("{id}", &f.conversion_id.to_string())]
             } else if path.starts_with("/api/v1/institutions/{id}") {
                 vec![path.replace("{id}", &f.una.to_string())]
             } else if path.starts_with("/api/v1/tokens/{id}") {
@@ -125,6 +175,12 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
     assert_eq!(institution["name"], "甲大学");
     let tokens = t.get("/api/v1/tokens", &owner).await.json();
     assert_eq!(tokens[0]["revoked_at"], Value::Null);
+    let agreement = t.get(&format!("/api/v1/empowerment-agreements/{}", f.agreement_id), &owner).await.json();
+    assert_eq!((agreement["status"].as_str(), agreement["version"].as_i64()), (Some("draft"), Some(1)));
+    let ledger = t.get(&format!("/api/v1/ledger/{}", f.draft_id), &owner).await.json();
+    assert_eq!(ledger["entry"]["version"], 1);
+    assert_eq!(ledger["conversions"].as_array().unwrap().len(), 1, "no conversion was added by outsiders");
+    assert_eq!(ledger["conversions"][0]["booked_on"], Value::Null);
     // The outsider's own audit view holds none of the victim's events.
     let audit = t.get("/api/v1/audit?limit=500", &outsiders[1].1).await.json();
     for e in audit["items"].as_array().unwrap() {

@@ -7,8 +7,10 @@
 
 pub(crate) mod achievements;
 pub(crate) mod audit;
+mod empowerment;
 mod institutions;
 mod json;
+pub(crate) mod ledger;
 mod me;
 mod policy;
 mod tokens;
@@ -35,6 +37,8 @@ use crate::AppState;
         (name = "accounts", description = "The signed-in user and personal access tokens"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "policy", description = "Policy profiles: rule values with sources"),
+        (name = "empowerment", description = "Ownership empowerment agreements (赋权, measure 九)"),
+        (name = "ledger", description = "The separate ledger of job-related achievements (单列管理, measure 十)"),
     )
 )]
 struct ApiDoc;
@@ -70,4 +74,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::revoke))
         .routes(routes!(audit::list))
         .routes(routes!(policy::current))
+        .routes(routes!(empowerment::list, empowerment::create))
+        .routes(routes!(empowerment::get_one))
+        .routes(routes!(empowerment::step))
+        .routes(routes!(ledger::list))
+        .routes(routes!(ledger::reconciliation))
+        .routes(routes!(ledger::get_one, ledger::assess))
+        .routes(routes!(ledger::record_conversion))
+        .routes(routes!(ledger::book))
 }

@@ -352,6 +352,13 @@ pub struct TimelineRow {
     pub action: String,
 }
 
+pub struct AgreementLink {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    pub effective: String,
+}
+
 #[derive(Template)]
 #[template(path = "achievements/detail.html")]
 struct DetailPage {
@@ -384,6 +391,9 @@ struct DetailPage {
     can_edit: bool,
     created: String,
     updated: String,
+    agreements: Vec<AgreementLink>,
+    can_empower: bool,
+    can_see_ledger: bool,
 }
 
 fn detail_page(
@@ -446,7 +456,10 @@ fn detail_page(
             .map(|p| PeriodRow {
                 from: date(p.period.start()),
                 until: p.period.end().map(date).unwrap_or_else(|| t.s("ownership.open_ended").to_string()),
-                basis: t.code("ownership.basis", &p.basis),
+                basis: match p.basis.strip_prefix("empowerment:") {
+                    Some(id) => t.f("ownership.basis_empowerment", &[("id", id.to_string())]),
+                    None => t.code("ownership.basis", &p.basis),
+                },
                 current: p.period.contains(today),
                 holders: p
                     .holders
@@ -473,6 +486,9 @@ fn detail_page(
         can_edit: v.can_edit,
         created: datetime(a.created_at),
         updated: datetime(a.updated_at),
+        agreements: Vec::new(),
+        can_empower: false,
+        can_see_ledger: false,
     }
 }
 
@@ -503,7 +519,30 @@ pub async fn detail(
     let timeline = timeline_rows(&state, &ctx, AchievementId(id)).await;
     let t = ctx.t();
     let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("notice", v));
-    render(&detail_page(&state, &ctx, &view, timeline, notice))
+    let mut page = detail_page(&state, &ctx, &view, timeline, notice);
+    let institution = view.achievement.institution_id;
+    if !view.redacted && ctx.actor.user().is_some() {
+        if ctx.actor.require_for(Permission::EmpowermentRead, institution).is_ok() {
+            page.agreements = state
+                .app
+                .empowerments_of(&ctx.actor, view.achievement.id)
+                .await
+                .unwrap_or_default()
+                .iter()
+                .map(|g| AgreementLink {
+                    id: g.id,
+                    kind: t.code("empowerment.kind", g.terms.kind.code()),
+                    status: t.code("empowerment.status", g.status.code()),
+                    effective: g.effective_from.map(date).unwrap_or_default(),
+                })
+                .collect();
+        }
+        page.can_empower = view.achievement.fields.job_related
+            && ctx.actor.require_for(Permission::EmpowermentManage, institution).is_ok();
+        page.can_see_ledger = view.achievement.fields.job_related
+            && ctx.actor.require_for(Permission::LedgerRead, institution).is_ok();
+    }
+    render(&page)
 }
 
 pub async fn transition(

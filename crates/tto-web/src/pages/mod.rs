@@ -5,7 +5,9 @@
 mod account;
 mod achievements;
 mod admin;
+mod empowerment;
 mod home;
+mod ledger;
 mod policy;
 
 use askama::Template;
@@ -41,6 +43,17 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users", get(admin::users).post(admin::invite))
         .route("/admin/users/export.xlsx", get(admin::users_export))
         .route("/admin/users/{id}", post(admin::update_user))
+        .route("/empowerment", get(empowerment::list).post(empowerment::create))
+        .route("/empowerment/export.xlsx", get(empowerment::export))
+        .route("/empowerment/new", get(empowerment::new_form))
+        .route("/empowerment/{id}", get(empowerment::detail))
+        .route("/empowerment/{id}/{step}", post(empowerment::step))
+        .route("/ledger", get(ledger::list))
+        .route("/ledger/export.xlsx", get(ledger::export))
+        .route("/ledger/open-missing", post(ledger::open_missing))
+        .route("/ledger/{id}", get(ledger::detail).post(ledger::assess))
+        .route("/ledger/{id}/conversions", post(ledger::record_conversion))
+        .route("/ledger/{id}/conversions/{conversion}/book", post(ledger::book))
         .route("/audit", get(admin::audit))
         .route("/audit/export.xlsx", get(admin::audit_export))
 }
@@ -136,6 +149,17 @@ fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
         });
     }
     groups.push(NavGroup { label: t.s("nav.group.achievements").to_string(), items: ledger });
+    let signed_in = actor.user().is_some();
+    let mut rights = Vec::new();
+    if signed_in && actor.can(Permission::EmpowermentRead) {
+        rights.push(item("nav.empowerment", "/empowerment"));
+    }
+    if signed_in && actor.can(Permission::LedgerRead) {
+        rights.push(item("nav.ledger", "/ledger"));
+    }
+    if !rights.is_empty() {
+        groups.push(NavGroup { label: t.s("nav.group.rights").to_string(), items: rights });
+    }
     let mut people = vec![item("nav.institutions", "/institutions")];
     if actor.user().is_some() && actor.can(Permission::UserManage) {
         people.push(item("nav.users", "/admin/users"));
