@@ -52,7 +52,10 @@ impl App {
         self.profile_on(day).map(|p| p.id.clone()).ok_or(AppError::NotFound { entity: "policy profile" })
     }
 
-    fn empowerment_rules(&self, day: Date) -> Result<(EmpowermentRules, bool, u32, Vec<tto_domain::policy::Parameter>)> {
+    fn empowerment_rules(
+        &self,
+        day: Date,
+    ) -> Result<(EmpowermentRules, bool, u32, Vec<tto_domain::policy::Parameter>)> {
         let profile = self.profile_id(day)?;
         let policy = self.policy();
         let internal = |e: tto_domain::policy::PolicyError| AppError::Internal(e.to_string());
@@ -107,14 +110,21 @@ impl App {
     }
 
     /// Drafts an agreement for a job-related achievement.
-    pub async fn create_empowerment(&self, actor: &Actor, achievement: AchievementId, draft: &TermsDraft) -> Result<Agreement> {
+    pub async fn create_empowerment(
+        &self,
+        actor: &Actor,
+        achievement: AchievementId,
+        draft: &TermsDraft,
+    ) -> Result<Agreement> {
         actor.require(Permission::EmpowermentManage)?;
         let today = self.today();
         let (rules, ..) = self.empowerment_rules(today)?;
         let profile = self.profile_id(today)?;
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
         let a = achievements::get(&mut tx, Scope::All, achievement).await.map_err(|e| match e {
-            StoreError::NotFound => AppError::field("achievement", Violation::UnknownChoice { value: achievement.to_string() }),
+            StoreError::NotFound => {
+                AppError::field("achievement", Violation::UnknownChoice { value: achievement.to_string() })
+            }
             other => other.into(),
         })?;
         actor.require_for(Permission::EmpowermentManage, a.institution_id)?;
@@ -162,16 +172,28 @@ impl App {
     }
 
     /// Records the coordination group's approval (measure 一).
-    pub async fn approve_empowerment(&self, actor: &Actor, id: i64, version: i64, approved_on: &str, approval_ref: &str) -> Result<Agreement> {
+    pub async fn approve_empowerment(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+        approved_on: &str,
+        approval_ref: &str,
+    ) -> Result<Agreement> {
         let mut errors = ValidationErrors::new();
         let day = errors.collect("approved_on", tto_domain::period::parse_date(approved_on));
         if day.is_some_and(|d| d > self.today()) {
-            errors.add("approved_on", Violation::Rule { code: "in_the_future", detail: "the approval date is in the future".into() });
+            errors.add(
+                "approved_on",
+                Violation::Rule { code: "in_the_future", detail: "the approval date is in the future".into() },
+            );
         }
         let reference = tto_domain::validation::required_text(&mut errors, "approval_ref", approval_ref, 200);
         let (Some(day), Some(reference), true) = (day, reference, errors.is_empty()) else { return Err(errors.into()) };
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
-        let (before, status) = self.load_for_action(&mut tx, actor, id, version, Permission::EmpowermentApprove, AgreementAction::Approve).await?;
+        let (before, status) = self
+            .load_for_action(&mut tx, actor, id, version, Permission::EmpowermentApprove, AgreementAction::Approve)
+            .await?;
         let after = Agreement { status, approved_on: Some(day), approval_ref: Some(reference), ..before.clone() };
         let saved = repo::save_workflow(&mut tx, &before, &after, "empowerment.approve").await?;
         tx.commit().await?;
@@ -179,22 +201,42 @@ impl App {
     }
 
     /// Starts the on-campus notice (at least the profile's minimum days).
-    pub async fn start_empowerment_notice(&self, actor: &Actor, id: i64, version: i64, starts: &str, ends: &str) -> Result<Agreement> {
+    pub async fn start_empowerment_notice(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+        starts: &str,
+        ends: &str,
+    ) -> Result<Agreement> {
         let today = self.today();
         let (_, required, min_days, params) = self.empowerment_rules(today)?;
         if !required {
             return Err(AppError::conflict(
                 "status",
-                Violation::Rule { code: "notice_not_required", detail: "the policy profile requires no notice for empowerment".into() },
+                Violation::Rule {
+                    code: "notice_not_required",
+                    detail: "the policy profile requires no notice for empowerment".into(),
+                },
             ));
         }
         let period = notice_period(starts, ends, min_days, &citation_of(&params[2]))?;
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
-        let (before, status) = self.load_for_action(&mut tx, actor, id, version, Permission::EmpowermentManage, AgreementAction::StartNotice).await?;
+        let (before, status) = self
+            .load_for_action(&mut tx, actor, id, version, Permission::EmpowermentManage, AgreementAction::StartNotice)
+            .await?;
         if before.approved_on.is_some_and(|a| period.start() < a) {
-            return Err(AppError::field("notice_starts_on", Violation::Rule { code: "before_approval", detail: "the notice starts before the approval".into() }));
+            return Err(AppError::field(
+                "notice_starts_on",
+                Violation::Rule { code: "before_approval", detail: "the notice starts before the approval".into() },
+            ));
         }
-        let after = Agreement { status, notice_starts_on: Some(period.start()), notice_ends_on: period.end(), ..before.clone() };
+        let after = Agreement {
+            status,
+            notice_starts_on: Some(period.start()),
+            notice_ends_on: period.end(),
+            ..before.clone()
+        };
         let saved = repo::save_workflow(&mut tx, &before, &after, "empowerment.start_notice").await?;
         tx.commit().await?;
         Ok(saved)
@@ -207,13 +249,18 @@ impl App {
         let today = self.today();
         let (rules, notice_required, _, _) = self.empowerment_rules(today)?;
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
-        let (before, status) = self.load_for_action(&mut tx, actor, id, version, Permission::EmpowermentManage, AgreementAction::TakeEffect).await?;
+        let (before, status) = self
+            .load_for_action(&mut tx, actor, id, version, Permission::EmpowermentManage, AgreementAction::TakeEffect)
+            .await?;
         if notice_required {
             match before.notice_ends_on {
                 None => {
                     return Err(AppError::conflict(
                         "status",
-                        Violation::Rule { code: "notice_required", detail: "the agreement must be noticed on campus first".into() },
+                        Violation::Rule {
+                            code: "notice_required",
+                            detail: "the agreement must be noticed on campus first".into(),
+                        },
                     ));
                 }
                 Some(end) if end > today || from < end => {
@@ -226,7 +273,10 @@ impl App {
             }
         }
         if before.approved_on.is_some_and(|a| from < a) {
-            return Err(AppError::field("effective_from", Violation::Rule { code: "before_approval", detail: "takes effect before it was approved".into() }));
+            return Err(AppError::field(
+                "effective_from",
+                Violation::Rule { code: "before_approval", detail: "takes effect before it was approved".into() },
+            ));
         }
         let achievement = achievements::get(&mut tx, Scope::All, before.achievement_id).await?;
         // The situation may have changed since drafting: check the terms again on `from`.
@@ -251,7 +301,8 @@ impl App {
             let ownership = ownership_after(&achievement, &institution.fields.name, &before.terms, before.id, from)
                 .map_err(|v| AppError::field("effective_from", v))?;
             let changed = Achievement { ownership, ..achievement.clone() };
-            achievements::update(&mut tx, &achievement, achievement.version, changed, "achievement.empowerment").await?;
+            achievements::update(&mut tx, &achievement, achievement.version, changed, "achievement.empowerment")
+                .await?;
         }
         let saved = repo::save_workflow(&mut tx, &before, &after, "empowerment.take_effect").await?;
         tx.commit().await?;
@@ -263,7 +314,9 @@ impl App {
         let reason = tto_domain::validation::required_text(&mut errors, "cancel_reason", reason, 500);
         let Some(reason) = reason else { return Err(errors.into()) };
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
-        let (before, status) = self.load_for_action(&mut tx, actor, id, version, Permission::EmpowermentManage, AgreementAction::Cancel).await?;
+        let (before, status) = self
+            .load_for_action(&mut tx, actor, id, version, Permission::EmpowermentManage, AgreementAction::Cancel)
+            .await?;
         let after = Agreement { status, cancel_reason: Some(reason), ..before.clone() };
         let saved = repo::save_workflow(&mut tx, &before, &after, "empowerment.cancel").await?;
         tx.commit().await?;
@@ -274,9 +327,7 @@ impl App {
 /// The same day `years` later (29 February becomes 1 March in common years).
 fn add_years(day: Date, years: i32) -> Date {
     let year = day.year() + years;
-    day.replace_year(year).unwrap_or_else(|_| {
-        Date::from_calendar_date(year, time::Month::March, 1).unwrap_or(day)
-    })
+    day.replace_year(year).unwrap_or_else(|_| Date::from_calendar_date(year, time::Month::March, 1).unwrap_or(day))
 }
 
 fn use_right_period(a: &Agreement) -> Option<Period> {

@@ -33,7 +33,10 @@ impl App {
     fn ledger_rule(&self) -> Option<tto_domain::policy::Parameter> {
         let day = self.today();
         let profile = self.profile_on(day)?;
-        self.policy().resolve(&profile.id, ParamKey::LedgerUnmeasurableNotRecognised, day).ok().map(|r| r.parameter.clone())
+        self.policy()
+            .resolve(&profile.id, ParamKey::LedgerUnmeasurableNotRecognised, day)
+            .ok()
+            .map(|r| r.parameter.clone())
     }
 
     pub async fn ledger(&self, actor: &Actor, filter: &LedgerFilter) -> Result<Vec<LedgerRow>> {
@@ -53,13 +56,20 @@ impl App {
     }
 
     /// Changes the assessment of an entry (stage, measurability, recognition before conversion).
-    pub async fn assess_ledger(&self, actor: &Actor, achievement: AchievementId, version: i64, draft: &AssessmentDraft) -> Result<LedgerEntry> {
+    pub async fn assess_ledger(
+        &self,
+        actor: &Actor,
+        achievement: AchievementId,
+        version: i64,
+        draft: &AssessmentDraft,
+    ) -> Result<LedgerEntry> {
         actor.require(Permission::LedgerManage)?;
         let rule = self.ledger_rule().map(|p| crate::empowerment::citation_of(&p)).unwrap_or_default();
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
         let a = achievements::get(&mut tx, Scope::All, achievement).await.map_err(achievement_not_found)?;
         actor.require_for(Permission::LedgerManage, a.institution_id)?;
-        let entry = repo::entry_for(&mut tx, Scope::All, a.id).await?.ok_or(AppError::NotFound { entity: "ledger entry" })?;
+        let entry =
+            repo::entry_for(&mut tx, Scope::All, a.id).await?.ok_or(AppError::NotFound { entity: "ledger entry" })?;
         if entry.version != version {
             return Err(AppError::conflict("version", Violation::StaleVersion));
         }
@@ -74,11 +84,19 @@ impl App {
     }
 
     /// Records a conversion (transfer, licence, equity investment) of an achievement.
-    pub async fn record_conversion(&self, actor: &Actor, achievement: AchievementId, draft: &ConversionDraft) -> Result<ConversionRecord> {
+    pub async fn record_conversion(
+        &self,
+        actor: &Actor,
+        achievement: AchievementId,
+        draft: &ConversionDraft,
+    ) -> Result<ConversionRecord> {
         actor.require(Permission::LedgerManage)?;
         let conversion = Conversion::validate(draft)?;
         if conversion.occurred_on > self.today() {
-            return Err(AppError::field("occurred_on", Violation::Rule { code: "in_the_future", detail: "the conversion date is in the future".into() }));
+            return Err(AppError::field(
+                "occurred_on",
+                Violation::Rule { code: "in_the_future", detail: "the conversion date is in the future".into() },
+            ));
         }
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
         let a = achievements::get(&mut tx, Scope::All, achievement).await.map_err(achievement_not_found)?;
@@ -96,21 +114,33 @@ impl App {
         let conversion = repo::conversion(&mut tx, Scope::All, conversion_id).await.map_err(|e| match e {
             StoreError::NotFound => AppError::field(
                 "conversion",
-                Violation::Rule { code: "booking_needs_conversion", detail: "booking needs a recorded conversion (transfer, licence or equity investment)".into() },
+                Violation::Rule {
+                    code: "booking_needs_conversion",
+                    detail: "booking needs a recorded conversion (transfer, licence or equity investment)".into(),
+                },
             ),
             other => other.into(),
         })?;
         actor.require_for(Permission::LedgerManage, conversion.institution_id)?;
         if conversion.booked_on.is_some() {
-            return Err(AppError::conflict("conversion", Violation::Rule { code: "already_booked", detail: "this conversion is already booked".into() }));
+            return Err(AppError::conflict(
+                "conversion",
+                Violation::Rule { code: "already_booked", detail: "this conversion is already booked".into() },
+            ));
         }
         if day < conversion.conversion.occurred_on {
-            return Err(AppError::field("booked_on", Violation::Rule { code: "before_conversion", detail: "booked before the conversion happened".into() }));
+            return Err(AppError::field(
+                "booked_on",
+                Violation::Rule { code: "before_conversion", detail: "booked before the conversion happened".into() },
+            ));
         }
         let entry = repo::entry_for(&mut tx, Scope::All, conversion.achievement_id).await?.ok_or_else(|| {
             AppError::conflict(
                 "achievement",
-                Violation::Rule { code: "no_ledger_entry", detail: "the achievement has no separate-ledger entry (not job-related?)".into() },
+                Violation::Rule {
+                    code: "no_ledger_entry",
+                    detail: "the achievement has no separate-ledger entry (not job-related?)".into(),
+                },
             )
         })?;
         let saved = repo::book(&mut tx, &entry, &conversion, day).await?;

@@ -201,7 +201,10 @@ impl AgreementTerms {
             if contributor.is_none() {
                 errors.add(
                     format!("parties[{i}].name"),
-                    Violation::Rule { code: "not_a_contributor", detail: format!("{name} is not a contributor of the achievement") },
+                    Violation::Rule {
+                        code: "not_a_contributor",
+                        detail: format!("{name} is not a contributor of the achievement"),
+                    },
                 );
             }
             if parties.iter().any(|p: &Party| p.name == name) {
@@ -209,7 +212,10 @@ impl AgreementTerms {
             }
             let share = percent_field(&mut errors, &format!("parties[{i}].share"), share);
             if share == Some(Percent::ZERO) {
-                errors.add(format!("parties[{i}].share"), Violation::OutOfRange { min: "0.0001".into(), max: "100".into() });
+                errors.add(
+                    format!("parties[{i}].share"),
+                    Violation::OutOfRange { min: "0.0001".into(), max: "100".into() },
+                );
             }
             match (contributor, share) {
                 (Some(c), Some(share)) => parties.push(Party { person_id: c.person_id, name: name.to_string(), share }),
@@ -239,7 +245,8 @@ impl AgreementTerms {
                             "kind",
                             Violation::Rule {
                                 code: "ownership_already_shared",
-                                detail: "the university no longer holds 100 %; transfer its retained share instead".into(),
+                                detail: "the university no longer holds 100 %; transfer its retained share instead"
+                                    .into(),
                             },
                         );
                     }
@@ -253,7 +260,8 @@ impl AgreementTerms {
                             "kind",
                             Violation::Rule {
                                 code: "no_retained_share",
-                                detail: "only a share the university retained after part ownership can be transferred".into(),
+                                detail: "only a share the university retained after part ownership can be transferred"
+                                    .into(),
                             },
                         );
                     }
@@ -270,7 +278,8 @@ impl AgreementTerms {
                             "kind",
                             Violation::Rule {
                                 code: "ownership_already_shared",
-                                detail: "the university no longer holds 100 %; transfer its retained share instead".into(),
+                                detail: "the university no longer holds 100 %; transfer its retained share instead"
+                                    .into(),
                             },
                         );
                     }
@@ -295,9 +304,10 @@ impl AgreementTerms {
                             rule: rules.use_right_rule.clone(),
                         },
                     ),
-                    Ok(years) if years > 50 => {
-                        errors.add("term_years", Violation::OutOfRange { min: rules.use_right_min_years.to_string(), max: "50".into() })
-                    }
+                    Ok(years) if years > 50 => errors.add(
+                        "term_years",
+                        Violation::OutOfRange { min: rules.use_right_min_years.to_string(), max: "50".into() },
+                    ),
                     Ok(years) => term_years = Some(years),
                 },
             }
@@ -323,7 +333,11 @@ impl AgreementTerms {
 
     /// Whether a new agreement of this kind may be added beside `existing` ones (not
     /// cancelled) of the same achievement.
-    pub fn conflicts_with(&self, existing: &[(EmpowermentKind, AgreementStatus, Option<Period>)], from: Date) -> Option<Violation> {
+    pub fn conflicts_with(
+        &self,
+        existing: &[(EmpowermentKind, AgreementStatus, Option<Period>)],
+        from: Date,
+    ) -> Option<Violation> {
         conflict(self.kind, existing, from)
     }
 }
@@ -331,7 +345,11 @@ impl AgreementTerms {
 /// Whether a new agreement of `new_kind` may be added beside `existing` ones (not cancelled)
 /// of the same achievement: one agreement in progress at a time, nothing after full
 /// ownership, no overlapping use rights.
-pub fn conflict(new_kind: EmpowermentKind, existing: &[(EmpowermentKind, AgreementStatus, Option<Period>)], from: Date) -> Option<Violation> {
+pub fn conflict(
+    new_kind: EmpowermentKind,
+    existing: &[(EmpowermentKind, AgreementStatus, Option<Period>)],
+    from: Date,
+) -> Option<Violation> {
     {
         for (kind, status, period) in existing {
             if status.is_pending() {
@@ -385,7 +403,10 @@ pub fn ownership_after(
     if current.period.start() >= from {
         return Err(Violation::Rule {
             code: "effective_too_early",
-            detail: format!("the agreement must take effect after {} (the current ownership began then)", current.period.start()),
+            detail: format!(
+                "the agreement must take effect after {} (the current ownership began then)",
+                current.period.start()
+            ),
         });
     }
     let end = current.period.end();
@@ -394,7 +415,8 @@ pub fn ownership_after(
     let mut holders: Vec<Holder> = Vec::new();
     let retained = Decimal::ONE_HUNDRED - contributors;
     if retained > Decimal::ZERO {
-        let share = Percent::new(retained).map_err(|_| Violation::SharesNotHundred { total: contributors.to_string() })?;
+        let share =
+            Percent::new(retained).map_err(|_| Violation::SharesNotHundred { total: contributors.to_string() })?;
         holders.push(Holder {
             kind: HolderKind::Institution,
             institution_id: Some(InstitutionId(achievement.institution_id.0)),
@@ -410,7 +432,11 @@ pub fn ownership_after(
         name: p.name.clone(),
         share: p.share,
     }));
-    periods.push(OwnershipPeriod { period: Period::new(from, end)?, holders, basis: format!("empowerment:{agreement_id}") });
+    periods.push(OwnershipPeriod {
+        period: Period::new(from, end)?,
+        holders,
+        basis: format!("empowerment:{agreement_id}"),
+    });
     periods.sort_by_key(|p| p.period.start());
     Ok(periods)
 }
@@ -438,8 +464,11 @@ pub fn notice_period(start: &str, end: &str, min_days: u32, rule: &str) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::achievement::{AchievementFields, AchievementStatus, AchievementType, Confidentiality, Contributor, FundingSource, Trl, original_ownership};
     use crate::AchievementId;
+    use crate::achievement::{
+        AchievementFields, AchievementStatus, AchievementType, Confidentiality, Contributor, FundingSource, Trl,
+        original_ownership,
+    };
     use time::macros::{date, datetime};
 
     fn achievement(job_related: bool) -> Achievement {
@@ -461,8 +490,18 @@ mod tests {
                 completion_date: None,
                 confidentiality: Confidentiality::Public,
                 contributors: vec![
-                    Contributor { person_id: None, name: "张伟".into(), share: Percent::whole(60).unwrap(), main: true },
-                    Contributor { person_id: None, name: "李娜".into(), share: Percent::whole(40).unwrap(), main: false },
+                    Contributor {
+                        person_id: None,
+                        name: "张伟".into(),
+                        share: Percent::whole(60).unwrap(),
+                        main: true,
+                    },
+                    Contributor {
+                        person_id: None,
+                        name: "李娜".into(),
+                        share: Percent::whole(40).unwrap(),
+                        main: false,
+                    },
                 ],
                 job_related,
                 major: false,
@@ -501,7 +540,9 @@ mod tests {
     fn part_ownership_then_transfer_of_the_retained_share() {
         let mut a = achievement(true);
         let today = date!(2026 - 03 - 01);
-        let part = AgreementTerms::validate(&draft("part_ownership", &[("张伟", "42"), ("李娜", "28")]), &a, today, &rules()).unwrap();
+        let part =
+            AgreementTerms::validate(&draft("part_ownership", &[("张伟", "42"), ("李娜", "28")]), &a, today, &rules())
+                .unwrap();
         a.ownership = ownership_after(&a, "津门大学", &part, 1, today).unwrap();
         assert_eq!(a.ownership.len(), 2);
         assert_eq!(a.ownership[0].period.end(), Some(today));
@@ -511,7 +552,10 @@ mod tests {
 
         // The remaining 30 % goes to the contributors through a deal.
         let mut d = draft("transfer_retained_share", &[("张伟", "60"), ("李娜", "40")]);
-        assert!(codes(AgreementTerms::validate(&d, &a, today, &rules())).contains(&("deal_reference".into(), "required".into())));
+        assert!(
+            codes(AgreementTerms::validate(&d, &a, today, &rules()))
+                .contains(&("deal_reference".into(), "required".into()))
+        );
         d.deal_reference = Some("技术转让合同 JMU-2026-T-007".into());
         let later = date!(2026 - 06 - 01);
         let transfer = AgreementTerms::validate(&d, &a, later, &rules()).unwrap();
@@ -519,22 +563,43 @@ mod tests {
         assert_eq!(a.ownership.len(), 3, "history stays visible");
         assert_eq!(current_ownership(&a, later).unwrap().institution, Decimal::ZERO);
         // Nothing is left to transfer or to grant.
-        assert!(codes(AgreementTerms::validate(&d, &a, later, &rules())).contains(&("kind".into(), "no_retained_share".into())));
+        assert!(
+            codes(AgreementTerms::validate(&d, &a, later, &rules()))
+                .contains(&("kind".into(), "no_retained_share".into()))
+        );
     }
 
     #[test]
     fn shares_must_fit_the_kind() {
         let a = achievement(true);
         let today = date!(2026 - 03 - 01);
-        let c = codes(AgreementTerms::validate(&draft("part_ownership", &[("张伟", "60"), ("李娜", "40")]), &a, today, &rules()));
+        let c = codes(AgreementTerms::validate(
+            &draft("part_ownership", &[("张伟", "60"), ("李娜", "40")]),
+            &a,
+            today,
+            &rules(),
+        ));
         assert_eq!(c, [("parties".to_string(), "part_share_range".to_string())]);
-        let c = codes(AgreementTerms::validate(&draft("full_ownership", &[("张伟", "60"), ("李娜", "50")]), &a, today, &rules()));
+        let c = codes(AgreementTerms::validate(
+            &draft("full_ownership", &[("张伟", "60"), ("李娜", "50")]),
+            &a,
+            today,
+            &rules(),
+        ));
         assert_eq!(c, [("parties".to_string(), "shares_not_hundred".to_string())]);
-        let c = codes(AgreementTerms::validate(&draft("full_ownership", &[("张伟", "60"), ("王五", "40")]), &a, today, &rules()));
+        let c = codes(AgreementTerms::validate(
+            &draft("full_ownership", &[("张伟", "60"), ("王五", "40")]),
+            &a,
+            today,
+            &rules(),
+        ));
         assert_eq!(c, [("parties[1].name".to_string(), "not_a_contributor".to_string())]);
         let mut d = draft("full_ownership", &[("张伟", "100")]);
         d.income_share = "101".into();
-        assert_eq!(codes(AgreementTerms::validate(&d, &a, today, &rules())), [("income_share".to_string(), "out_of_range".to_string())]);
+        assert_eq!(
+            codes(AgreementTerms::validate(&d, &a, today, &rules())),
+            [("income_share".to_string(), "out_of_range".to_string())]
+        );
     }
 
     #[test]
@@ -551,16 +616,31 @@ mod tests {
         );
         d.term_years = Some("10".into());
         let terms = AgreementTerms::validate(&d, &a, today, &rules()).unwrap();
-        assert_eq!(ownership_after(&a, "津门大学", &terms, 3, today).unwrap(), a.ownership, "a use right leaves ownership as it is");
+        assert_eq!(
+            ownership_after(&a, "津门大学", &terms, 3, today).unwrap(),
+            a.ownership,
+            "a use right leaves ownership as it is"
+        );
     }
 
     #[test]
     fn only_job_related_achievements_and_no_conflicts() {
         let a = achievement(false);
-        let c = codes(AgreementTerms::validate(&draft("full_ownership", &[("张伟", "100")]), &a, date!(2026 - 03 - 01), &rules()));
+        let c = codes(AgreementTerms::validate(
+            &draft("full_ownership", &[("张伟", "100")]),
+            &a,
+            date!(2026 - 03 - 01),
+            &rules(),
+        ));
         assert_eq!(c, [("achievement".to_string(), "not_job_related".to_string())]);
 
-        let terms = AgreementTerms::validate(&draft("full_ownership", &[("张伟", "100")]), &achievement(true), date!(2026 - 03 - 01), &rules()).unwrap();
+        let terms = AgreementTerms::validate(
+            &draft("full_ownership", &[("张伟", "100")]),
+            &achievement(true),
+            date!(2026 - 03 - 01),
+            &rules(),
+        )
+        .unwrap();
         let pending = [(EmpowermentKind::PartOwnership, AgreementStatus::Draft, None)];
         assert!(terms.conflicts_with(&pending, date!(2026 - 03 - 01)).is_some());
         let done = [(EmpowermentKind::FullOwnership, AgreementStatus::Effective, None)];

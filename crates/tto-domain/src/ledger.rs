@@ -78,7 +78,10 @@ impl LedgerAssessment {
             match recognition {
                 Some(Recognition::Booked) => errors.add(
                     "recognition",
-                    Violation::Rule { code: "booking_needs_conversion", detail: "booking happens through a recorded conversion".into() },
+                    Violation::Rule {
+                        code: "booking_needs_conversion",
+                        detail: "booking happens through a recorded conversion".into(),
+                    },
                 ),
                 Some(Recognition::RecognisedAtCost) => {
                     if !(draft.cost_measurable && draft.value_measurable) {
@@ -178,16 +181,28 @@ mod tests {
 
     #[test]
     fn unmeasurable_achievements_are_not_recognised_before_conversion() {
-        let e = LedgerAssessment::validate(&draft("recognised_at_cost", false, true, "development", Some("1000")), false, "措施（十）").unwrap_err();
+        let e = LedgerAssessment::validate(
+            &draft("recognised_at_cost", false, true, "development", Some("1000")),
+            false,
+            "措施（十）",
+        )
+        .unwrap_err();
         assert_eq!(e.errors[0].violation.code(), "unmeasurable_not_recognised");
         assert!(e.errors[0].violation.to_string().contains("措施（十）"));
-        let ok = LedgerAssessment::validate(&draft("recognised_at_cost", true, true, "development", Some("1,000")), false, "r").unwrap();
+        let ok = LedgerAssessment::validate(
+            &draft("recognised_at_cost", true, true, "development", Some("1,000")),
+            false,
+            "r",
+        )
+        .unwrap();
         assert_eq!(ok.book_value, Some(Money::yuan(1000)));
-        let e = LedgerAssessment::validate(&draft("recognised_at_cost", true, true, "research", Some("1")), false, "r").unwrap_err();
+        let e = LedgerAssessment::validate(&draft("recognised_at_cost", true, true, "research", Some("1")), false, "r")
+            .unwrap_err();
         assert_eq!(e.errors[0].violation.code(), "research_not_capitalised");
         let e = LedgerAssessment::validate(&draft("booked", true, true, "research", None), false, "r").unwrap_err();
         assert_eq!(e.errors[0].violation.code(), "booking_needs_conversion");
-        let stays = LedgerAssessment::validate(&draft("not_recognised", false, false, "research", None), true, "r").unwrap();
+        let stays =
+            LedgerAssessment::validate(&draft("not_recognised", false, false, "research", None), true, "r").unwrap();
         assert_eq!(stays.recognition, Recognition::Booked);
     }
 

@@ -6,7 +6,9 @@ use time::{Date, OffsetDateTime};
 use tto_domain::empowerment::{AgreementStatus, AgreementTerms, EmpowermentKind, Party};
 use tto_domain::{AchievementId, InstitutionId, Percent, PersonId};
 
-use crate::codec::{corrupt, format_date, format_timestamp, i64_col, opt_date_col, opt_i64_col, opt_str_col, str_col, ts_col};
+use crate::codec::{
+    corrupt, format_date, format_timestamp, i64_col, opt_date_col, opt_i64_col, opt_str_col, str_col, ts_col,
+};
 use crate::sql::Sql;
 use crate::{Conn, Result, Scope, StoreError, WriteTx};
 
@@ -264,8 +266,15 @@ pub async fn insert(
         q.execute(tx.conn()).await?;
     }
     let agreement = get(tx, Scope::All, id).await?;
-    tx.record(Some(institution), "empowerment.create", "empowerment_agreement", &id.to_string(), None, Some(&snapshot(&agreement)))
-        .await?;
+    tx.record(
+        Some(institution),
+        "empowerment.create",
+        "empowerment_agreement",
+        &id.to_string(),
+        None,
+        Some(&snapshot(&agreement)),
+    )
+    .await?;
     Ok(agreement)
 }
 

@@ -113,7 +113,11 @@ pub async fn entry_for(db: &mut impl Conn, scope: Scope, achievement: Achievemen
 
 /// Opens the ledger entry of a job-related achievement (research stage, not measurable, not
 /// recognised) unless it has one.
-pub async fn open_entry(tx: &mut WriteTx, institution: InstitutionId, achievement: AchievementId) -> Result<LedgerEntry> {
+pub async fn open_entry(
+    tx: &mut WriteTx,
+    institution: InstitutionId,
+    achievement: AchievementId,
+) -> Result<LedgerEntry> {
     if let Some(existing) = entry_for(tx, Scope::All, achievement).await? {
         return Ok(existing);
     }
@@ -140,8 +144,15 @@ pub async fn open_entry(tx: &mut WriteTx, institution: InstitutionId, achievemen
         .push(", 1)");
     q.execute(tx.conn()).await?;
     let entry = entry_for(tx, Scope::All, achievement).await?.ok_or(StoreError::NotFound)?;
-    tx.record(Some(institution), "ledger.open", "ledger_entry", &entry.id.to_string(), None, Some(&entry_snapshot(&entry)))
-        .await?;
+    tx.record(
+        Some(institution),
+        "ledger.open",
+        "ledger_entry",
+        &entry.id.to_string(),
+        None,
+        Some(&entry_snapshot(&entry)),
+    )
+    .await?;
     Ok(entry)
 }
 
@@ -220,7 +231,8 @@ pub async fn list(db: &mut impl Conn, scope: Scope, filter: &LedgerFilter, limit
                 entry: entry_from(row)?,
                 code: str_col(row, "code")?,
                 title: str_col(row, "title")?,
-                funding_source: FundingSource::from_code(&str_col(row, "funding_source")?).map_err(corrupt("funding"))?,
+                funding_source: FundingSource::from_code(&str_col(row, "funding_source")?)
+                    .map_err(corrupt("funding"))?,
                 status: AchievementStatus::from_code(&str_col(row, "status")?).map_err(corrupt("status"))?,
                 bookings: i64_col(row, "bookings")?,
                 booked_value: Money::from_fen(i64_col(row, "booked")?),
@@ -303,14 +315,26 @@ pub async fn insert_conversion(
         .push(") RETURNING id");
     let id = i64_col(&q.fetch_one(tx.conn()).await?, "id")?;
     let record = self::conversion(tx, Scope::All, id).await?;
-    tx.record(Some(institution), "conversion.record", "conversion_event", &id.to_string(), None, Some(&conversion_snapshot(&record)))
-        .await?;
+    tx.record(
+        Some(institution),
+        "conversion.record",
+        "conversion_event",
+        &id.to_string(),
+        None,
+        Some(&conversion_snapshot(&record)),
+    )
+    .await?;
     Ok(record)
 }
 
 /// Books a conversion in the entry: the booking row, and the entry's recognition becomes
 /// `booked` with the booked value added to its book value.
-pub async fn book(tx: &mut WriteTx, entry: &LedgerEntry, conversion: &ConversionRecord, booked_on: Date) -> Result<LedgerEntry> {
+pub async fn book(
+    tx: &mut WriteTx,
+    entry: &LedgerEntry,
+    conversion: &ConversionRecord,
+    booked_on: Date,
+) -> Result<LedgerEntry> {
     let mut q = Sql::new(
         "INSERT INTO ledger_booking (institution_id, ledger_entry_id, achievement_id, conversion_event_id, value_fen, \
          booked_on, created_at) VALUES (",
@@ -333,7 +357,8 @@ pub async fn book(tx: &mut WriteTx, entry: &LedgerEntry, conversion: &Conversion
     let mut assessment = entry.assessment.clone();
     assessment.recognition = Recognition::Booked;
     let previous = if entry.assessment.recognition == Recognition::Booked { entry.assessment.book_value } else { None };
-    assessment.book_value = Some(previous.unwrap_or(Money::ZERO).checked_add(conversion.conversion.value).unwrap_or(Money::MAX));
+    assessment.book_value =
+        Some(previous.unwrap_or(Money::ZERO).checked_add(conversion.conversion.value).unwrap_or(Money::MAX));
     save_assessment(tx, entry, entry.version, &assessment, "ledger.book").await
 }
 
@@ -360,9 +385,7 @@ async fn triples(db: &mut impl Conn, mut q: Sql) -> Result<Vec<(AchievementId, S
 }
 
 pub async fn reconcile(db: &mut impl Conn, scope: Scope) -> Result<Reconciliation> {
-    let mut missing = Sql::new(
-        "SELECT a.id, a.code, a.title FROM achievement a WHERE a.job_related = ",
-    );
+    let mut missing = Sql::new("SELECT a.id, a.code, a.title FROM achievement a WHERE a.job_related = ");
     missing.bind(true).push(" AND NOT EXISTS (SELECT 1 FROM ledger_entry e WHERE e.achievement_id = a.id)");
     scope_clause(&mut missing, scope, "a.institution_id");
     let mut stray = Sql::new(

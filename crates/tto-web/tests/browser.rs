@@ -291,6 +291,11 @@ impl Web {
         }
     }
 
+    /// Sets a date field (the browser's date picker is locale-dependent to type into).
+    async fn set_date(&self, css: &str, iso: &str) {
+        self.js(&format!("document.querySelector({css:?}).value = {iso:?};")).await;
+    }
+
     async fn select(&self, css: &str, value: &str) {
         self.find(css)
             .await
@@ -883,5 +888,86 @@ async fn admin_invites_a_colleague_reads_the_audit_trail_and_manages_tokens() {
     let filtered = web.texts("table tbody tr").await;
     assert!(!filtered.is_empty() && filtered.iter().all(|r| r.contains("colleague")), "{filtered:?}");
     web.shot("audit-filtered").await;
+    web.close().await;
+}
+
+#[tokio::test]
+async fn empowerment_changes_ownership_and_the_ledger_books_the_conversion() {
+    use tto_domain::AchievementAction::Register;
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    let id = seed_achievement(
+        &t,
+        "UNA",
+        &draft("可赋权的储能材料", "用于储能电池的复合正极材料。", &["储能"], 5, "summary_only"),
+        &[Register],
+    )
+    .await;
+    let mut web = Web::start("empowerment", t.router.clone()).await;
+
+    // TTO staff drafts part ownership from the achievement page.
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto(&format!("/achievements/{id}")).await;
+    web.click_and_wait("#rights a[href^='/empowerment/new']").await;
+    assert_eq!(web.heading().await, "新建赋权协议");
+    web.find("input[name=kind][value=part_ownership]").await.click().await.unwrap();
+    web.fill("#ps0", "45").await;
+    web.fill("#ps1", "30").await;
+    web.fill("#income_share", "70").await;
+    web.fill("#cost_share", "20").await;
+    web.fill("#maintenance_share", "50").await;
+    web.fill("#decision_rules", "后续转让须经学校与完成人协商一致。").await;
+    web.shot("form").await;
+    web.click_and_wait("form[action='/empowerment'] button[type=submit]").await;
+    assert!(web.text(".notice").await.contains("赋权协议已保存为草稿"));
+    let agreement_path = web.path().await;
+    web.sign_out().await;
+
+    // The TTO administrator records the coordination group's approval.
+    web.sign_in("admin.a", common::PASSWORD).await;
+    web.goto(&agreement_path).await;
+    web.set_date("#approved_on", "2026-11-01").await;
+    web.fill("#approval_ref", "科技成果转化工作协调小组 2026 年第 6 次会议纪要").await;
+    web.click_and_wait("button[data-action=approve]").await;
+    assert_eq!(web.text("#agreement-status").await, "已审批");
+    // The on-campus notice: too short first, then the profile's 15 days.
+    web.set_date("#notice_starts_on", "2026-11-02").await;
+    web.set_date("#notice_ends_on", "2026-11-09").await;
+    web.click_and_wait("button[data-action=start_notice]").await;
+    assert!(web.text(".error-summary").await.contains("不得少于 15 天"), "the minimum and its source are explained");
+    web.shot("notice-too-short").await;
+    web.set_date("#notice_starts_on", "2026-11-02").await;
+    web.set_date("#notice_ends_on", "2026-11-20").await;
+    web.click_and_wait("button[data-action=start_notice]").await;
+    assert_eq!(web.text("#agreement-status").await, "公示中");
+    web.set_date("#effective_from", "2026-11-21").await;
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=take_effect]").await;
+    assert_eq!(web.text("#agreement-status").await, "已生效");
+    web.shot("effective").await;
+
+    // The achievement's ownership history: the old slice closed, the new one open.
+    web.goto(&format!("/achievements/{id}")).await;
+    let body = web.body_text().await;
+    assert!(body.contains("赋权协议 #") && body.contains("2026-11-21"), "the new period names its agreement");
+    assert!(body.contains("张伟") && body.contains("45 %") && body.contains("25 %"), "university keeps 25 %");
+    web.shot("ownership-history").await;
+
+    // The separate ledger: record the licence and book it at the deal's value.
+    web.click_and_wait("#rights a[href^='/ledger/']").await;
+    assert_eq!(web.text("#recognition").await, "未确认无形资产");
+    web.select("#mode", "licence").await;
+    web.fill("#value", "1,200,000.00").await;
+    web.set_date("#occurred_on", "2026-11-25").await;
+    web.fill("#counterparty", "丙企业").await;
+    web.fill("#reference", "技术许可合同 UNA-2026-L-009").await;
+    web.click_and_wait("form[action$='/conversions'] button[type=submit]").await;
+    assert!(web.text(".notice").await.contains("转化事项已记录"));
+    web.click_and_wait("button[data-action=book]").await;
+    assert_eq!(web.text("#recognition").await, "已转化入账");
+    assert!(web.text("#book-value").await.contains("1,200,000.00 元"));
+    web.shot("booked").await;
+    web.click_and_wait(".sidenav a[href='/ledger']").await;
+    assert!(web.text("#ledger").await.contains("可赋权的储能材料"));
+    web.shot("ledger").await;
     web.close().await;
 }

@@ -61,7 +61,11 @@ pub fn dto(a: &Agreement) -> AgreementDto {
         achievement_id: a.achievement_id.0,
         kind: t.kind.code().to_string(),
         status: a.status.code().to_string(),
-        parties: t.parties.iter().map(|p| PartyDto { name: p.name.clone(), share: p.share.value().normalize().to_string() }).collect(),
+        parties: t
+            .parties
+            .iter()
+            .map(|p| PartyDto { name: p.name.clone(), share: p.share.value().normalize().to_string() })
+            .collect(),
         income_share: t.income_share.value().normalize().to_string(),
         cost_share: t.cost_share.value().normalize().to_string(),
         maintenance_share: t.maintenance_share.value().normalize().to_string(),
@@ -151,11 +155,18 @@ pub struct ListParams {
     responses((status = 200, body = [AgreementRowDto]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<Pairs>) -> Result<Json<Vec<AgreementRowDto>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(pairs): Query<Pairs>,
+) -> Result<Json<Vec<AgreementRowDto>>, ApiError> {
     let bad = |f: &str, v: Violation| ApiError::bad_field(ctx.lang, f, &v);
     let filter = EmpowermentFilter {
         achievement: match param(&pairs, "achievement_id") {
-            Some(v) => Some(AchievementId(v.parse().map_err(|_| bad("achievement_id", Violation::InvalidFormat { expected: "positive_integer" }))?)),
+            Some(v) => Some(AchievementId(
+                v.parse()
+                    .map_err(|_| bad("achievement_id", Violation::InvalidFormat { expected: "positive_integer" }))?,
+            )),
             None => None,
         },
         kind: param(&pairs, "kind").map(EmpowermentKind::from_code).transpose().map_err(|v| bad("kind", v))?,
@@ -170,7 +181,11 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<P
     responses((status = 200, body = AgreementDto), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Json<AgreementDto>, ApiError> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<AgreementDto>, ApiError> {
     let view = state.app.empowerment_agreement(&ctx.actor, id).await.map_err(|e| ctx.api_error(e))?;
     Ok(Json(dto(&view.agreement)))
 }
@@ -184,7 +199,11 @@ pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64
     ),
     security(("token" = []), ("session" = []))
 )]
-pub async fn create(State(state): State<AppState>, ctx: Ctx, Body(input): Body<AgreementInput>) -> Result<(StatusCode, Json<AgreementDto>), ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Body(input): Body<AgreementInput>,
+) -> Result<(StatusCode, Json<AgreementDto>), ApiError> {
     let draft = TermsDraft {
         kind: input.kind,
         parties: input.parties.iter().map(|p| (p.name.clone(), p.share.text())).collect(),
@@ -242,11 +261,25 @@ pub async fn step(
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let app = &state.app;
     let result = match step.as_str() {
-        "approve" => app.approve_empowerment(&ctx.actor, id, input.version, &text(&input.approved_on), &text(&input.approval_ref)).await,
-        "notice" => app.start_empowerment_notice(&ctx.actor, id, input.version, &text(&input.starts_on), &text(&input.ends_on)).await,
+        "approve" => {
+            app.approve_empowerment(
+                &ctx.actor,
+                id,
+                input.version,
+                &text(&input.approved_on),
+                &text(&input.approval_ref),
+            )
+            .await
+        }
+        "notice" => {
+            app.start_empowerment_notice(&ctx.actor, id, input.version, &text(&input.starts_on), &text(&input.ends_on))
+                .await
+        }
         "effect" => app.empowerment_take_effect(&ctx.actor, id, input.version, &text(&input.effective_from)).await,
         "cancel" => app.cancel_empowerment(&ctx.actor, id, input.version, &text(&input.reason)).await,
-        other => return Err(ApiError::bad_field(ctx.lang, "step", &Violation::UnknownChoice { value: other.to_string() })),
+        other => {
+            return Err(ApiError::bad_field(ctx.lang, "step", &Violation::UnknownChoice { value: other.to_string() }));
+        }
     };
     Ok(Json(dto(&result.map_err(|e| ctx.api_error(e))?)))
 }

@@ -125,14 +125,20 @@ pub fn ledger_filter(pairs: &Pairs) -> Result<LedgerListFilter, (String, Violati
     }
     Ok(LedgerListFilter {
         stage: param(pairs, "stage").map(Stage::from_code).transpose().map_err(field("stage"))?,
-        recognition: param(pairs, "recognition").map(Recognition::from_code).transpose().map_err(field("recognition"))?,
+        recognition: param(pairs, "recognition")
+            .map(Recognition::from_code)
+            .transpose()
+            .map_err(field("recognition"))?,
         measurable: match param(pairs, "measurable") {
             None => None,
             Some("true") => Some(true),
             Some("false") => Some(false),
             Some(_) => return Err(("measurable".into(), Violation::InvalidFormat { expected: "true_false" })),
         },
-        funding_source: param(pairs, "funding_source").map(FundingSource::from_code).transpose().map_err(field("funding_source"))?,
+        funding_source: param(pairs, "funding_source")
+            .map(FundingSource::from_code)
+            .transpose()
+            .map_err(field("funding_source"))?,
     })
 }
 
@@ -141,7 +147,11 @@ pub fn ledger_filter(pairs: &Pairs) -> Result<LedgerListFilter, (String, Violati
     responses((status = 200, body = [LedgerRowDto]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<Pairs>) -> Result<Json<Vec<LedgerRowDto>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(pairs): Query<Pairs>,
+) -> Result<Json<Vec<LedgerRowDto>>, ApiError> {
     let filter = ledger_filter(&pairs).map_err(|(f, v)| ApiError::bad_field(ctx.lang, &f, &v))?;
     let rows = state.app.ledger(&ctx.actor, &filter).await.map_err(|e| ctx.api_error(e))?;
     Ok(Json(rows.iter().map(LedgerRowDto::from).collect()))
@@ -167,7 +177,13 @@ pub struct ReconciliationDto {
 }
 
 fn items(v: &[(AchievementId, String, String)]) -> Vec<ReconciliationItemDto> {
-    v.iter().map(|(id, code, title)| ReconciliationItemDto { achievement_id: id.0, code: code.clone(), title: title.clone() }).collect()
+    v.iter()
+        .map(|(id, code, title)| ReconciliationItemDto {
+            achievement_id: id.0,
+            code: code.clone(),
+            title: title.clone(),
+        })
+        .collect()
 }
 
 pub fn reconciliation_dto(r: &Reconciliation) -> ReconciliationDto {
@@ -194,9 +210,16 @@ pub async fn reconciliation(State(state): State<AppState>, ctx: Ctx) -> Result<J
     responses((status = 200, body = LedgerViewDto), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Json<LedgerViewDto>, ApiError> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<LedgerViewDto>, ApiError> {
     let v = state.app.ledger_view(&ctx.actor, AchievementId(id)).await.map_err(|e| ctx.api_error(e))?;
-    Ok(Json(LedgerViewDto { entry: v.entry.as_ref().map(entry_dto), conversions: v.conversions.iter().map(conversion_dto).collect() }))
+    Ok(Json(LedgerViewDto {
+        entry: v.entry.as_ref().map(entry_dto),
+        conversions: v.conversions.iter().map(conversion_dto).collect(),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -234,7 +257,11 @@ pub async fn assess(
         book_value: input.book_value,
         notes: input.notes,
     };
-    let entry = state.app.assess_ledger(&ctx.actor, AchievementId(id), input.version, &draft).await.map_err(|e| ctx.api_error(e))?;
+    let entry = state
+        .app
+        .assess_ledger(&ctx.actor, AchievementId(id), input.version, &draft)
+        .await
+        .map_err(|e| ctx.api_error(e))?;
     Ok(Json(entry_dto(&entry)))
 }
 
@@ -288,7 +315,12 @@ pub struct BookingInput {
     responses((status = 200, body = LedgerEntryDto), (status = 409, description = "Already booked or no ledger entry", body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn book(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Body(input): Body<BookingInput>) -> Result<Json<LedgerEntryDto>, ApiError> {
+pub async fn book(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Body(input): Body<BookingInput>,
+) -> Result<Json<LedgerEntryDto>, ApiError> {
     let entry = state.app.book_conversion(&ctx.actor, id, &input.booked_on).await.map_err(|e| ctx.api_error(e))?;
     Ok(Json(entry_dto(&entry)))
 }

@@ -539,8 +539,8 @@ pub async fn detail(
         }
         page.can_empower = view.achievement.fields.job_related
             && ctx.actor.require_for(Permission::EmpowermentManage, institution).is_ok();
-        page.can_see_ledger = view.achievement.fields.job_related
-            && ctx.actor.require_for(Permission::LedgerRead, institution).is_ok();
+        page.can_see_ledger =
+            view.achievement.fields.job_related && ctx.actor.require_for(Permission::LedgerRead, institution).is_ok();
     }
     render(&page)
 }

@@ -7,12 +7,12 @@ use axum::response::Response;
 use tto_app::empowerment::{AgreementView, EmpowermentFilter};
 use tto_app::{AppError, Permission};
 use tto_domain::empowerment::{AgreementAction, AgreementStatus, EmpowermentKind, TermsDraft};
-use tto_domain::{AchievementId, Achievement, Violation};
+use tto_domain::{Achievement, AchievementId, Violation};
 
 use super::achievements::Choice;
 use super::{FormErrors, Layout, fail, render, render_status, see_other};
 use crate::AppState;
-use crate::context::{Ctx, CsrfForm, FormData};
+use crate::context::{CsrfForm, Ctx, FormData};
 use crate::format::{date, datetime};
 use crate::xlsx::{Cell, download, workbook};
 
@@ -94,7 +94,11 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
             t,
             EmpowermentKind::ALL
                 .iter()
-                .map(|k| Choice { value: k.code().into(), label: t.code("empowerment.kind", k.code()), selected: filter.kind == Some(*k) })
+                .map(|k| Choice {
+                    value: k.code().into(),
+                    label: t.code("empowerment.kind", k.code()),
+                    selected: filter.kind == Some(*k),
+                })
                 .collect(),
             filter.kind.is_none(),
         ),
@@ -102,7 +106,11 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
             t,
             AgreementStatus::ALL
                 .iter()
-                .map(|s| Choice { value: s.code().into(), label: t.code("empowerment.status", s.code()), selected: filter.status == Some(*s) })
+                .map(|s| Choice {
+                    value: s.code().into(),
+                    label: t.code("empowerment.status", s.code()),
+                    selected: filter.status == Some(*s),
+                })
                 .collect(),
             filter.status.is_none(),
         ),
@@ -131,10 +139,19 @@ pub async fn export(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query
             ]
         })
         .collect();
-    let headers: Vec<String> = ["empowerment.number", "field.code", "field.title", "empowerment.kind_label", "field.status", "empowerment.income_share", "empowerment.effective_from", "empowerment.effective_until"]
-        .iter()
-        .map(|k| t.s(k).to_string())
-        .collect();
+    let headers: Vec<String> = [
+        "empowerment.number",
+        "field.code",
+        "field.title",
+        "empowerment.kind_label",
+        "field.status",
+        "empowerment.income_share",
+        "empowerment.effective_from",
+        "empowerment.effective_until",
+    ]
+    .iter()
+    .map(|k| t.s(k).to_string())
+    .collect();
     download("empowerment.xlsx", workbook(t.s("empowerment.title"), &headers, &cells))
 }
 
@@ -166,7 +183,14 @@ struct FormPage {
     errors: FormErrors,
 }
 
-fn form_page(ctx: &Ctx, a: &Achievement, draft: &TermsDraft, rules: (u32, String), errors: FormErrors, today: time::Date) -> FormPage {
+fn form_page(
+    ctx: &Ctx,
+    a: &Achievement,
+    draft: &TermsDraft,
+    rules: (u32, String),
+    errors: FormErrors,
+    today: time::Date,
+) -> FormPage {
     let t = ctx.t();
     let layout = Layout::new(ctx, t.s("empowerment.new"))
         .crumb(t.s("empowerment.title"), "/empowerment")
@@ -204,7 +228,11 @@ fn form_page(ctx: &Ctx, a: &Achievement, draft: &TermsDraft, rules: (u32, String
         achievement_code: a.code.clone(),
         kinds: EmpowermentKind::ALL
             .iter()
-            .map(|k| Choice { value: k.code().into(), label: t.code("empowerment.kind", k.code()), selected: draft.kind == k.code() })
+            .map(|k| Choice {
+                value: k.code().into(),
+                label: t.code("empowerment.kind", k.code()),
+                selected: draft.kind == k.code(),
+            })
             .collect(),
         parties,
         income_share: draft.income_share.clone(),
@@ -224,7 +252,9 @@ fn use_right_rule(state: &AppState) -> (u32, String) {
     state
         .app
         .profile_on(day)
-        .and_then(|p| state.app.policy().count(&p.id, tto_domain::policy::ParamKey::EmpowermentUseRightMinTerm, day).ok())
+        .and_then(|p| {
+            state.app.policy().count(&p.id, tto_domain::policy::ParamKey::EmpowermentUseRightMinTerm, day).ok()
+        })
         .map(|(n, r)| (n, tto_app::empowerment::citation_of(r.parameter)))
         .unwrap_or((10, String::new()))
 }
@@ -234,11 +264,7 @@ fn draft_from(form: &FormData) -> TermsDraft {
     let shares = form.all("party_share");
     TermsDraft {
         kind: form.text("kind"),
-        parties: names
-            .into_iter()
-            .zip(shares)
-            .filter(|(_, s)| !s.trim().is_empty())
-            .collect(),
+        parties: names.into_iter().zip(shares).filter(|(_, s)| !s.trim().is_empty()).collect(),
         income_share: form.text("income_share"),
         cost_share: form.text("cost_share"),
         maintenance_share: form.text("maintenance_share"),
@@ -283,7 +309,10 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): Csr
         Ok(a) => see_other(&format!("/empowerment/{}?done=created", a.id)),
         Err(e) => match FormErrors::from_app(ctx.t(), &e) {
             Some(errors) => match achievement_for_form(&state, &ctx, id).await {
-                Ok(a) => render_status(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&ctx, &a, &draft, use_right_rule(&state), errors, state.app.today())),
+                Ok(a) => render_status(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &form_page(&ctx, &a, &draft, use_right_rule(&state), errors, state.app.today()),
+                ),
                 Err(e) => fail(&ctx, e),
             },
             None => fail(&ctx, e),
@@ -331,11 +360,20 @@ struct DetailPage {
     errors: FormErrors,
 }
 
-fn detail_page(ctx: &Ctx, v: &AgreementView, timeline: Vec<(String, String, String)>, today: time::Date, errors: FormErrors, notice: Option<String>) -> DetailPage {
+fn detail_page(
+    ctx: &Ctx,
+    v: &AgreementView,
+    timeline: Vec<(String, String, String)>,
+    today: time::Date,
+    errors: FormErrors,
+    notice: Option<String>,
+) -> DetailPage {
     let t = ctx.t();
     let a = &v.agreement;
     let title = format!("{} #{}", t.s("empowerment.agreement"), a.id);
-    let mut layout = Layout::new(ctx, title.clone()).crumb(t.s("empowerment.title"), "/empowerment").crumb(title, format!("/empowerment/{}", a.id));
+    let mut layout = Layout::new(ctx, title.clone())
+        .crumb(t.s("empowerment.title"), "/empowerment")
+        .crumb(title, format!("/empowerment/{}", a.id));
     layout.notice = notice;
     let dash = || "—".to_string();
     DetailPage {
@@ -377,7 +415,7 @@ fn detail_page(ctx: &Ctx, v: &AgreementView, timeline: Vec<(String, String, Stri
             .iter()
             .map(|p| RuleRow {
                 label: t.code("policy.key", p.key.code()),
-                value: p.value.to_string(),
+                value: super::policy::value_lines(t, &p.value).join("；"),
                 source: tto_app::empowerment::citation_of(p),
                 grade: p.grade.code().to_string(),
             })
@@ -412,7 +450,12 @@ async fn timeline(state: &AppState, ctx: &Ctx, id: i64) -> Vec<(String, String, 
     }
 }
 
-pub async fn detail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Query(pairs): Query<Vec<(String, String)>>) -> Response {
+pub async fn detail(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
     let view = match state.app.empowerment_agreement(&ctx.actor, id).await {
         Ok(v) => v,
         Err(e) => return fail(&ctx, e),
@@ -423,14 +466,35 @@ pub async fn detail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>
     render(&detail_page(&ctx, &view, tl, state.app.today(), FormErrors::default(), notice))
 }
 
-pub async fn step(State(state): State<AppState>, ctx: Ctx, Path((id, step)): Path<(i64, String)>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn step(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, step)): Path<(i64, String)>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let app = &state.app;
     let result = match AgreementAction::from_code(&step) {
-        Ok(AgreementAction::Approve) => app.approve_empowerment(&ctx.actor, id, version, &form.text("approved_on"), &form.text("approval_ref")).await,
-        Ok(AgreementAction::StartNotice) => app.start_empowerment_notice(&ctx.actor, id, version, &form.text("notice_starts_on"), &form.text("notice_ends_on")).await,
-        Ok(AgreementAction::TakeEffect) => app.empowerment_take_effect(&ctx.actor, id, version, &form.text("effective_from")).await,
-        Ok(AgreementAction::Cancel) => app.cancel_empowerment(&ctx.actor, id, version, &form.text("cancel_reason")).await,
+        Ok(AgreementAction::Approve) => {
+            app.approve_empowerment(&ctx.actor, id, version, &form.text("approved_on"), &form.text("approval_ref"))
+                .await
+        }
+        Ok(AgreementAction::StartNotice) => {
+            app.start_empowerment_notice(
+                &ctx.actor,
+                id,
+                version,
+                &form.text("notice_starts_on"),
+                &form.text("notice_ends_on"),
+            )
+            .await
+        }
+        Ok(AgreementAction::TakeEffect) => {
+            app.empowerment_take_effect(&ctx.actor, id, version, &form.text("effective_from")).await
+        }
+        Ok(AgreementAction::Cancel) => {
+            app.cancel_empowerment(&ctx.actor, id, version, &form.text("cancel_reason")).await
+        }
         Err(v) => Err(AppError::field("step", v)),
     };
     match result {
@@ -440,7 +504,10 @@ pub async fn step(State(state): State<AppState>, ctx: Ctx, Path((id, step)): Pat
                 Ok(view) => {
                     let tl = timeline(&state, &ctx, id).await;
                     let ctx = Ctx { path: format!("/empowerment/{id}"), ..ctx };
-                    render_status(StatusCode::UNPROCESSABLE_ENTITY, &detail_page(&ctx, &view, tl, state.app.today(), errors, None))
+                    render_status(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        &detail_page(&ctx, &view, tl, state.app.today(), errors, None),
+                    )
                 }
                 Err(e) => fail(&ctx, e),
             },

@@ -13,7 +13,7 @@ use super::achievements::Choice;
 use super::{FormErrors, Layout, fail, render, render_status, see_other};
 use crate::AppState;
 use crate::api::ledger::ledger_filter;
-use crate::context::{Ctx, CsrfForm};
+use crate::context::{CsrfForm, Ctx};
 use crate::format::date;
 use crate::xlsx::{Cell, download, workbook};
 
@@ -63,7 +63,11 @@ struct ListPage {
 
 fn choice_list(t: crate::i18n::T, prefix: &str, codes: &[&'static str], selected: Option<&str>) -> Vec<Choice> {
     let mut v = vec![Choice { value: String::new(), label: t.s("filter.any").into(), selected: selected.is_none() }];
-    v.extend(codes.iter().map(|c| Choice { value: (*c).into(), label: t.code(prefix, c), selected: selected == Some(*c) }));
+    v.extend(codes.iter().map(|c| Choice {
+        value: (*c).into(),
+        label: t.code(prefix, c),
+        selected: selected == Some(*c),
+    }));
     v
 }
 
@@ -84,7 +88,8 @@ fn row(t: crate::i18n::T, r: &LedgerRow) -> Row {
 }
 
 fn findings(t: crate::i18n::T, r: &Reconciliation) -> Vec<Finding> {
-    let conv = |v: &[(AchievementId, String, String)]| v.iter().map(|(id, c, ti)| (id.0, c.clone(), ti.clone())).collect();
+    let conv =
+        |v: &[(AchievementId, String, String)]| v.iter().map(|(id, c, ti)| (id.0, c.clone(), ti.clone())).collect();
     vec![
         Finding { label: t.s("ledger.finding.missing").into(), items: conv(&r.missing) },
         Finding { label: t.s("ledger.finding.not_job_related").into(), items: conv(&r.not_job_related) },
@@ -114,7 +119,12 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
         total: rows.len(),
         rows: rows.iter().take(500).map(|r| row(t, r)).collect(),
         stages: choice_list(t, "ledger.stage", &["research", "development"], filter.stage.map(Stage::code)),
-        recognitions: choice_list(t, "ledger.recognition", &["not_recognised", "recognised_at_cost", "booked"], filter.recognition.map(Recognition::code)),
+        recognitions: choice_list(
+            t,
+            "ledger.recognition",
+            &["not_recognised", "recognised_at_cost", "booked"],
+            filter.recognition.map(Recognition::code),
+        ),
         measurables: {
             let sel = filter.measurable.map(|m| if m { "true" } else { "false" });
             let mut v = vec![Choice { value: String::new(), label: t.s("filter.any").into(), selected: sel.is_none() }];
@@ -122,7 +132,12 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
             v.push(Choice { value: "false".into(), label: t.s("common.no").into(), selected: sel == Some("false") });
             v
         },
-        fundings: choice_list(t, "achievement.funding", &["fiscal", "non_fiscal"], filter.funding_source.map(FundingSource::code)),
+        fundings: choice_list(
+            t,
+            "achievement.funding",
+            &["fiscal", "non_fiscal"],
+            filter.funding_source.map(FundingSource::code),
+        ),
         missing: reconciliation.missing.len(),
         findings: findings(t, &reconciliation),
         can_manage: ctx.actor.user().is_some() && ctx.actor.can(tto_app::Permission::LedgerManage),
@@ -137,7 +152,9 @@ fn ledger_rule_text(state: &AppState) -> String {
     state
         .app
         .profile_on(day)
-        .and_then(|p| state.app.policy().resolve(&p.id, tto_domain::policy::ParamKey::LedgerUnmeasurableNotRecognised, day).ok())
+        .and_then(|p| {
+            state.app.policy().resolve(&p.id, tto_domain::policy::ParamKey::LedgerUnmeasurableNotRecognised, day).ok()
+        })
         .map(|r| tto_app::empowerment::citation_of(r.parameter))
         .unwrap_or_default()
 }
@@ -171,8 +188,18 @@ pub async fn export(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query
         })
         .collect();
     let headers: Vec<String> = [
-        "field.code", "field.title", "field.funding_source", "field.status", "ledger.stage_label", "ledger.cost_measurable",
-        "ledger.value_measurable", "ledger.recognition_label", "ledger.book_value", "ledger.bookings", "ledger.booked_value", "ledger.notes",
+        "field.code",
+        "field.title",
+        "field.funding_source",
+        "field.status",
+        "ledger.stage_label",
+        "ledger.cost_measurable",
+        "ledger.value_measurable",
+        "ledger.recognition_label",
+        "ledger.book_value",
+        "ledger.bookings",
+        "ledger.booked_value",
+        "ledger.notes",
     ]
     .iter()
     .map(|k| t.s(k).to_string())
@@ -208,6 +235,7 @@ struct DetailPage {
     recognition_badge: &'static str,
     booked: bool,
     book_value: String,
+    book_value_display: String,
     notes: String,
     conversions: Vec<ConversionRow>,
     modes: Vec<Choice>,
@@ -218,7 +246,15 @@ struct DetailPage {
     errors: FormErrors,
 }
 
-fn detail_page(ctx: &Ctx, v: &LedgerView, rule: String, today: time::Date, errors: FormErrors, conv: ConversionDraft, notice: Option<String>) -> DetailPage {
+fn detail_page(
+    ctx: &Ctx,
+    v: &LedgerView,
+    rule: String,
+    today: time::Date,
+    errors: FormErrors,
+    conv: ConversionDraft,
+    notice: Option<String>,
+) -> DetailPage {
     let t = ctx.t();
     let a = &v.achievement;
     let mut layout = Layout::new(ctx, format!("{} · {}", t.s("ledger.entry"), a.code))
@@ -242,7 +278,11 @@ fn detail_page(ctx: &Ctx, v: &LedgerView, rule: String, today: time::Date, error
             .collect(),
         recognitions: ["not_recognised", "recognised_at_cost"]
             .iter()
-            .map(|s| Choice { value: (*s).into(), label: t.code("ledger.recognition", s), selected: *s == recognition.code() })
+            .map(|s| Choice {
+                value: (*s).into(),
+                label: t.code("ledger.recognition", s),
+                selected: *s == recognition.code(),
+            })
             .collect(),
         cost_measurable: assessment.as_ref().is_some_and(|s| s.cost_measurable),
         value_measurable: assessment.as_ref().is_some_and(|s| s.value_measurable),
@@ -250,6 +290,7 @@ fn detail_page(ctx: &Ctx, v: &LedgerView, rule: String, today: time::Date, error
         recognition_badge: recognition_badge(recognition),
         booked: recognition == Recognition::Booked,
         book_value: assessment.as_ref().and_then(|s| s.book_value).map(|m| m.to_plain()).unwrap_or_default(),
+        book_value_display: assessment.as_ref().and_then(|s| s.book_value).map(|m| m.to_string()).unwrap_or_default(),
         notes: assessment.as_ref().and_then(|s| s.notes.clone()).unwrap_or_default(),
         conversions: v
             .conversions
@@ -266,7 +307,11 @@ fn detail_page(ctx: &Ctx, v: &LedgerView, rule: String, today: time::Date, error
             .collect(),
         modes: ConversionMode::ALL
             .iter()
-            .map(|m| Choice { value: m.code().into(), label: t.code("ledger.mode", m.code()), selected: conv.mode == m.code() })
+            .map(|m| Choice {
+                value: m.code().into(),
+                label: t.code("ledger.mode", m.code()),
+                selected: conv.mode == m.code(),
+            })
             .collect(),
         can_manage: v.can_manage,
         rule,
@@ -276,13 +321,27 @@ fn detail_page(ctx: &Ctx, v: &LedgerView, rule: String, today: time::Date, error
     }
 }
 
-pub async fn detail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Query(pairs): Query<Vec<(String, String)>>) -> Response {
+pub async fn detail(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
     let t = ctx.t();
     match state.app.ledger_view(&ctx.actor, AchievementId(id)).await {
         Ok(v) => {
             let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("ledger.notice", v));
-            let conv = ConversionDraft { mode: "licence".into(), occurred_on: date(state.app.today()), ..Default::default() };
-            render(&detail_page(&ctx, &v, ledger_rule_text(&state), state.app.today(), FormErrors::default(), conv, notice))
+            let conv =
+                ConversionDraft { mode: "licence".into(), occurred_on: date(state.app.today()), ..Default::default() };
+            render(&detail_page(
+                &ctx,
+                &v,
+                ledger_rule_text(&state),
+                state.app.today(),
+                FormErrors::default(),
+                conv,
+                notice,
+            ))
         }
         Err(e) => fail(&ctx, e),
     }
@@ -292,13 +351,21 @@ async fn redisplay(state: &AppState, ctx: &Ctx, id: i64, errors: FormErrors, con
     match state.app.ledger_view(&ctx.actor, AchievementId(id)).await {
         Ok(v) => {
             let ctx = Ctx { path: format!("/ledger/{id}"), ..ctx.clone() };
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &detail_page(&ctx, &v, ledger_rule_text(state), state.app.today(), errors, conv, None))
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &detail_page(&ctx, &v, ledger_rule_text(state), state.app.today(), errors, conv, None),
+            )
         }
         Err(e) => fail(ctx, e),
     }
 }
 
-pub async fn assess(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn assess(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let draft = AssessmentDraft {
         stage: form.text("stage"),
@@ -317,7 +384,12 @@ pub async fn assess(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>
     }
 }
 
-pub async fn record_conversion(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn record_conversion(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     let draft = ConversionDraft {
         mode: form.text("mode"),
         value: form.text("value"),
@@ -334,7 +406,12 @@ pub async fn record_conversion(State(state): State<AppState>, ctx: Ctx, Path(id)
     }
 }
 
-pub async fn book(State(state): State<AppState>, ctx: Ctx, Path((id, conversion)): Path<(i64, i64)>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn book(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, conversion)): Path<(i64, i64)>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     match state.app.book_conversion(&ctx.actor, conversion, &form.text("booked_on")).await {
         Ok(_) => see_other(&format!("/ledger/{id}?done=booked")),
         Err(e) => match FormErrors::from_app(ctx.t(), &e) {

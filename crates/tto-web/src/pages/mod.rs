@@ -8,7 +8,7 @@ mod admin;
 mod empowerment;
 mod home;
 mod ledger;
-mod policy;
+pub(crate) mod policy;
 
 use askama::Template;
 use axum::Router;

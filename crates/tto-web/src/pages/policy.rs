@@ -51,7 +51,7 @@ struct PolicyPage {
 }
 
 /// A rule value in words, one line per element (weights, categories, brackets).
-fn value_lines(t: crate::i18n::T, v: &ParamValue) -> Vec<String> {
+pub(crate) fn value_lines(t: crate::i18n::T, v: &ParamValue) -> Vec<String> {
     let n = |key: &str, n: u32| t.f(key, &[("n", n.to_string())]);
     match v {
         ParamValue::Percent(p) => vec![p.to_string()],
