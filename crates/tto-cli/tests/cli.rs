@@ -221,7 +221,7 @@ async fn audit_verify_catches_an_edited_deleted_or_reordered_row() {
         assert!(tto(&["import", "achievements", "good.jsonl"], &case.dir).status.success());
         let ok = tto(&["audit", "verify"], &case.dir);
         assert!(ok.status.success(), "{}", text(&ok));
-        assert!(text(&ok).contains("audit chain intact: 4 events"), "{}", text(&ok));
+        assert!(text(&ok).contains("audit chain intact: 6 events"), "{}", text(&ok));
 
         let mut conn = AnyConnection::connect(&case.url).await.unwrap();
         // Edited.
@@ -249,14 +249,14 @@ async fn audit_verify_catches_an_edited_deleted_or_reordered_row() {
         // Inserted at the end (a forged event).
         conn.execute(
             "INSERT INTO audit_event (seq, occurred_at, actor_kind, actor_label, action, entity_type, entity_id, prev_hash, hash) \
-             SELECT 5, occurred_at, 'user', 'mallory', 'achievement.update', 'achievement', '1', hash, hash FROM audit_event WHERE seq = 4",
+             SELECT 7, occurred_at, 'user', 'mallory', 'achievement.update', 'achievement', '1', hash, hash FROM audit_event WHERE seq = 6",
         )
         .await
         .unwrap();
         let out = tto(&["audit", "verify"], &case.dir);
         assert_eq!(out.status.code(), Some(1));
-        assert!(text(&out).contains("BROKEN at event 5"), "{}", text(&out));
-        conn.execute("DELETE FROM audit_event WHERE seq = 5").await.unwrap();
+        assert!(text(&out).contains("BROKEN at event 7"), "{}", text(&out));
+        conn.execute("DELETE FROM audit_event WHERE seq = 7").await.unwrap();
         // Deleted.
         conn.execute("DELETE FROM audit_event WHERE seq = 2").await.unwrap();
         let out = tto(&["audit", "verify"], &case.dir);
