@@ -10,12 +10,17 @@
 mod codes;
 
 pub mod achievement;
+pub mod auction;
 pub mod chain;
+pub mod contract;
 pub mod credit_code;
+pub mod deal;
 pub mod empowerment;
+pub mod exemption;
 pub mod institution;
 pub mod ledger;
 pub mod money;
+pub mod notice;
 pub mod percent;
 pub mod period;
 pub mod person;

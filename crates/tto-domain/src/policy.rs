@@ -49,6 +49,7 @@ code_enum! {
         Months => "months",
         Years => "years",
         YearsRange => "years_range",
+        Count => "count",
         Flag => "flag",
         Weights => "weights",
         Categories => "categories",
@@ -112,6 +113,11 @@ param_keys! {
     EmpowermentNoticeRequired => ("empowerment.notice_required", Flag),
     LedgerUnmeasurableNotRecognised => ("ledger.unmeasurable_not_recognised", Flag),
     NoticeMinDays => ("notice.min_days", Days),
+    ExemptionQualifyingRoutes => ("exemption.qualifying_routes", Categories),
+    AuctionAntiSnipingMinutes => ("auction.anti_sniping_minutes", Count),
+    AuctionExtensionMinutes => ("auction.extension_minutes", Count),
+    ListingMinDays => ("listing.min_days", Days),
+    CentralReleaseUnconvertedYears => ("central_release.unconverted_years", Years),
     ContractRegistrationDecisionDays => ("contract.registration.decision_days", Days),
     TtoRewardBand => ("tto_reward.band", PercentRange),
     GoldMedalSubsidyRate => ("gold_medal.subsidy_rate", Percent),
@@ -170,6 +176,7 @@ pub enum ParamValue {
     Months(u32),
     Years(u32),
     YearsRange { min: u32, max: u32 },
+    Count(u32),
     Flag(bool),
     Weights(Vec<Weight>),
     Categories(Vec<String>),
@@ -190,7 +197,9 @@ fn expected(kind: ValueKind) -> Violation {
         ValueKind::Percent => "percentage as a string, e.g. \"50\"",
         ValueKind::PercentRange => "two percentages [min, max]",
         ValueKind::Money => "amount in yuan as a string, e.g. \"500000.00\"",
-        ValueKind::Days | ValueKind::WorkingDays | ValueKind::Months | ValueKind::Years => "whole number",
+        ValueKind::Days | ValueKind::WorkingDays | ValueKind::Months | ValueKind::Years | ValueKind::Count => {
+            "whole number"
+        }
         ValueKind::YearsRange => "two whole numbers [min, max]",
         ValueKind::Flag => "true or false",
         ValueKind::Weights => "list of [code, percentage] pairs totalling 100",
@@ -232,6 +241,7 @@ impl ParamValue {
             ParamValue::Months(_) => ValueKind::Months,
             ParamValue::Years(_) => ValueKind::Years,
             ParamValue::YearsRange { .. } => ValueKind::YearsRange,
+            ParamValue::Count(_) => ValueKind::Count,
             ParamValue::Flag(_) => ValueKind::Flag,
             ParamValue::Weights(_) => ValueKind::Weights,
             ParamValue::Categories(_) => ValueKind::Categories,
@@ -264,6 +274,7 @@ impl ParamValue {
             ValueKind::WorkingDays => ParamValue::WorkingDays(whole(raw).ok_or_else(bad)?),
             ValueKind::Months => ParamValue::Months(whole(raw).ok_or_else(bad)?),
             ValueKind::Years => ParamValue::Years(whole(raw).ok_or_else(bad)?),
+            ValueKind::Count => ParamValue::Count(whole(raw).ok_or_else(bad)?),
             ValueKind::YearsRange => {
                 let (a, b) = pair(raw).ok_or_else(bad)?;
                 let (min, max) = (whole(a).ok_or_else(bad)?, whole(b).ok_or_else(bad)?);
@@ -348,6 +359,7 @@ impl fmt::Display for ParamValue {
             ParamValue::Months(n) => write!(f, "{n} mo"),
             ParamValue::Years(n) => write!(f, "{n} y"),
             ParamValue::YearsRange { min, max } => write!(f, "{min}–{max} y"),
+            ParamValue::Count(n) => write!(f, "{n}"),
             ParamValue::Flag(b) => write!(f, "{b}"),
             ParamValue::Weights(ws) => {
                 let parts: Vec<String> = ws.iter().map(|w| format!("{} {}", w.code, w.share)).collect();
@@ -728,7 +740,7 @@ mod tests {
                 ValueKind::Percent => t("50"),
                 ValueKind::PercentRange => RawValue::List(vec![t("5"), t("15")]),
                 ValueKind::Money => t("5000000"),
-                ValueKind::Days | ValueKind::WorkingDays | ValueKind::Months | ValueKind::Years => {
+                ValueKind::Days | ValueKind::WorkingDays | ValueKind::Months | ValueKind::Years | ValueKind::Count => {
                     RawValue::Integer(10)
                 }
                 ValueKind::YearsRange => RawValue::List(vec![RawValue::Integer(3), RawValue::Integer(5)]),
