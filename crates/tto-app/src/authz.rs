@@ -45,6 +45,14 @@ tto_domain::code_enum! {
         EmpowermentApprove => "empowerment.approve",
         LedgerRead => "ledger.read",
         LedgerManage => "ledger.manage",
+        DealRead => "deal.read",
+        DealManage => "deal.manage",
+        NoticeManage => "notice.manage",
+        MarketOperate => "market.operate",
+        MarketParticipate => "market.participate",
+        ContractRead => "contract.read",
+        ContractManage => "contract.manage",
+        ReleaseManage => "release.manage",
     }
 }
 
@@ -92,6 +100,16 @@ pub const MATRIX: &[(Permission, &[(Role, Reach)])] = &[
     (P::EmpowermentApprove, &[(R::TtoAdmin, Own)]),
     (P::LedgerRead, &[(R::PlatformAdmin, All), (R::Regulator, All), (R::TtoAdmin, Own), (R::TtoStaff, Own)]),
     (P::LedgerManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::DealRead, &[(R::PlatformAdmin, All), (R::Regulator, All), (R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::DealManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::NoticeManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    // The technology exchange runs listings and auctions of every university.
+    (P::MarketOperate, &[(R::TtoAdmin, Own), (R::TtoStaff, Own), (R::ExchangeOperator, All)]),
+    // Buyers express interest, register for auctions and bid for their own institution.
+    (P::MarketParticipate, &[(R::Enterprise, Own), (R::Investor, Own)]),
+    (P::ContractRead, &[(R::PlatformAdmin, All), (R::Regulator, All), (R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::ContractManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::ReleaseManage, &[(R::Regulator, All), (R::TtoAdmin, Own)]),
     (
         P::TokenManage,
         &[

@@ -48,7 +48,7 @@ pub fn citation_of(p: &tto_domain::policy::Parameter) -> String {
 }
 
 impl App {
-    fn profile_id(&self, day: Date) -> Result<String> {
+    pub(crate) fn profile_id(&self, day: Date) -> Result<String> {
         self.profile_on(day).map(|p| p.id.clone()).ok_or(AppError::NotFound { entity: "policy profile" })
     }
 

@@ -56,7 +56,7 @@ pub fn check_bid(a: &AuctionState, bidder: Option<BidderStatus>, amount: Money, 
     let minimum = minimum_bid(a);
     if amount < minimum {
         let code = if a.highest.is_none() { "below_reserve" } else { "below_increment" };
-        return Err(Violation::Rule { code, detail: format!("the bid must be at least {minimum}") });
+        return Err(Violation::Rule { code, detail: minimum.to_string() });
     }
     Ok(())
 }

@@ -90,7 +90,7 @@ impl ContractTerms {
                     "schedule",
                     Violation::Rule {
                         code: "schedule_total",
-                        detail: format!("the instalments total {total}, the contract amount is {amount}"),
+                        detail: format!("{total} / {amount}"),
                     },
                 );
             }
@@ -153,7 +153,7 @@ pub fn check_payment(amount: &str, received_on: &str, already: Money, contract: 
             "amount",
             Violation::Rule {
                 code: "payments_exceed_amount",
-                detail: format!("payments would total more than the contract amount {}", contract.amount),
+                detail: contract.amount.to_string(),
             },
         );
     }

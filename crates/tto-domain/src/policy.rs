@@ -689,14 +689,30 @@ impl PolicySet {
         }
     }
 
-    /// Days, working days, months or years: the count, whichever unit the key uses.
+    /// Days, working days, months, years or a plain count: the number, whichever unit the key
+    /// uses.
     pub fn count(&self, profile_id: &str, key: ParamKey, day: Date) -> Result<(u32, Resolved<'_>), PolicyError> {
         let r = self.resolve(profile_id, key, day)?;
         match r.parameter.value {
-            ParamValue::Days(n) | ParamValue::WorkingDays(n) | ParamValue::Months(n) | ParamValue::Years(n) => {
-                Ok((n, r))
-            }
+            ParamValue::Days(n)
+            | ParamValue::WorkingDays(n)
+            | ParamValue::Months(n)
+            | ParamValue::Years(n)
+            | ParamValue::Count(n) => Ok((n, r)),
             _ => Err(PolicyError::WrongKind { key, expected: key.kind() }),
+        }
+    }
+
+    pub fn categories(
+        &self,
+        profile_id: &str,
+        key: ParamKey,
+        day: Date,
+    ) -> Result<(Vec<String>, Resolved<'_>), PolicyError> {
+        let r = self.resolve(profile_id, key, day)?;
+        match &r.parameter.value {
+            ParamValue::Categories(c) => Ok((c.clone(), r)),
+            _ => Err(PolicyError::WrongKind { key, expected: ValueKind::Categories }),
         }
     }
 

@@ -125,6 +125,13 @@ pub async fn for_entity(db: &mut impl Conn, entity_type: &str, entity_id: &str) 
     q.fetch_all(db.conn()).await?.iter().map(from_row).collect()
 }
 
+/// The event with sequence number `seq`, if any.
+pub async fn by_seq(db: &mut impl Conn, seq: i64) -> Result<Option<AuditEvent>> {
+    let mut q = Sql::new(COLUMNS);
+    q.push(" WHERE seq = ").bind(seq);
+    q.fetch_optional(db.conn()).await?.as_ref().map(from_row).transpose()
+}
+
 /// The outcome of checking the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {

@@ -15,11 +15,16 @@ pub mod accounts;
 pub mod achievements;
 pub mod audit;
 mod codec;
+pub mod contracts;
+pub mod deals;
 pub mod empowerment;
 pub mod feed;
 pub mod institutions;
 pub mod ledger;
+pub mod market;
 mod migrations;
+pub mod notices;
+pub mod releases;
 mod sql;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -32,7 +32,9 @@ macro_rules! embedded {
 }
 
 const MIGRATIONS: &[Embedded] =
-    &[embedded!(1, "0001", "foundation"), embedded!(2, "0002", "accounts"), embedded!(3, "0003", "empowerment_ledger")];
+    &[embedded!(1, "0001", "foundation"), embedded!(2, "0002", "accounts"), embedded!(3, "0003", "empowerment_ledger"),
+    embedded!(4, "0004", "deals"),
+];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
     Migrator::with_migrations(

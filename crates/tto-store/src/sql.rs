@@ -36,6 +36,35 @@ impl Sql {
         self
     }
 
+    /// Appends `$a, $b, …` bound to `values` (the value list of an INSERT).
+    pub(crate) fn values<const N: usize>(&mut self, values: [Arg; N]) -> &mut Self {
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.arg(v);
+        }
+        self
+    }
+
+    /// Appends `column = $n` (preceded by a comma unless it is the first of an UPDATE's SET).
+    pub(crate) fn set(&mut self, column: &'static str, value: impl Into<Arg>) -> &mut Self {
+        if !self.text.ends_with(" SET ") {
+            self.text.push_str(", ");
+        }
+        self.text.push_str(column);
+        self.text.push_str(" = ");
+        self.arg(value.into())
+    }
+
+    fn arg(&mut self, value: Arg) -> &mut Self {
+        match value {
+            Arg::Int(v) => self.bind(v),
+            Arg::Text(v) => self.bind(v),
+            Arg::Bool(v) => self.bind(v),
+        }
+    }
+
     pub(crate) async fn fetch_all(self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>> {
         Ok(sqlx::query_with(AssertSqlSafe(self.text), self.args).fetch_all(conn).await?)
     }
@@ -50,5 +79,48 @@ impl Sql {
 
     pub(crate) async fn execute(self, conn: &mut AnyConnection) -> Result<u64> {
         Ok(sqlx::query_with(AssertSqlSafe(self.text), self.args).execute(conn).await?.rows_affected())
+    }
+}
+
+/// A value for [`Sql::values`] and [`Sql::set`].
+pub(crate) enum Arg {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bool(bool),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Arg {
+        Arg::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Arg {
+        Arg::Int(v)
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Arg {
+        Arg::Text(Some(v))
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Arg {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Arg {
+        Arg::Text(v)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Arg {
+        Arg::Bool(v)
     }
 }

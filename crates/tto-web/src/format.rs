@@ -26,3 +26,19 @@ pub fn datetime(t: OffsetDateTime) -> String {
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
+
+/// The value of a `datetime-local` input (`2026-11-29T18:30`, Beijing time).
+pub fn datetime_local(t: OffsetDateTime) -> String {
+    t.to_offset(CST).format(format_description!("[year]-[month]-[day]T[hour]:[minute]")).unwrap_or_default()
+}
+
+/// Reads a `datetime-local` input as Beijing time (seconds optional).
+pub fn parse_datetime_local(s: &str) -> Option<OffsetDateTime> {
+    let s = s.trim();
+    let with_seconds = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let without = format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    time::PrimitiveDateTime::parse(s, without)
+        .or_else(|_| time::PrimitiveDateTime::parse(s, with_seconds))
+        .ok()
+        .map(|t| t.assume_offset(CST))
+}

@@ -7,12 +7,16 @@
 
 pub(crate) mod achievements;
 pub(crate) mod audit;
+mod contracts;
+pub(crate) mod deals;
 mod empowerment;
 mod institutions;
 mod json;
 pub(crate) mod ledger;
+mod market;
 mod me;
 mod policy;
+mod releases;
 mod tokens;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -39,6 +43,10 @@ use crate::AppState;
         (name = "policy", description = "Policy profiles: rule values with sources"),
         (name = "empowerment", description = "Ownership empowerment agreements (赋权, measure 九)"),
         (name = "ledger", description = "The separate ledger of job-related achievements (单列管理, measure 十)"),
+        (name = "deals", description = "Deals, pricing routes, public notices and objections, the due-diligence exemption (measures 十四, 十七)"),
+        (name = "market", description = "Listings and auctions: interest, bidders, bids"),
+        (name = "contracts", description = "Technical contracts, registration (认定登记) and payments"),
+        (name = "releases", description = "Central release of unconverted fiscally funded achievements (measure 十四)"),
     )
 )]
 struct ApiDoc;
@@ -82,4 +90,28 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::get_one, ledger::assess))
         .routes(routes!(ledger::record_conversion))
         .routes(routes!(ledger::book))
+        .routes(routes!(deals::list, deals::create))
+        .routes(routes!(deals::get_one, deals::update))
+        .routes(routes!(deals::step))
+        .routes(routes!(deals::exemption))
+        .routes(routes!(deals::evidence_pack))
+        .routes(routes!(deals::notices))
+        .routes(routes!(deals::notice))
+        .routes(routes!(deals::close_notice))
+        .routes(routes!(deals::object))
+        .routes(routes!(deals::decide))
+        .routes(routes!(market::list))
+        .routes(routes!(market::interest))
+        .routes(routes!(market::register))
+        .routes(routes!(market::decide_bidder))
+        .routes(routes!(market::auction))
+        .routes(routes!(market::bid))
+        .routes(routes!(contracts::list, contracts::create))
+        .routes(routes!(contracts::get_one))
+        .routes(routes!(contracts::register))
+        .routes(routes!(contracts::payment))
+        .routes(routes!(releases::list, releases::create))
+        .routes(routes!(releases::candidates))
+        .routes(routes!(releases::get_one))
+        .routes(routes!(releases::publish))
 }

@@ -5,9 +5,11 @@
 mod account;
 mod achievements;
 mod admin;
+pub(crate) mod deals;
 mod empowerment;
 mod home;
 mod ledger;
+mod market;
 pub(crate) mod policy;
 
 use askama::Template;
@@ -54,6 +56,22 @@ pub fn router() -> Router<AppState> {
         .route("/ledger/{id}", get(ledger::detail).post(ledger::assess))
         .route("/ledger/{id}/conversions", post(ledger::record_conversion))
         .route("/ledger/{id}/conversions/{conversion}/book", post(ledger::book))
+        .route("/deals", get(deals::list).post(deals::create))
+        .route("/deals/new", get(deals::new_form))
+        .route("/deals/{id}", get(deals::detail))
+        .route("/deals/{id}/edit", get(deals::edit_form).post(deals::update))
+        .route("/deals/{id}/evidence-pack.zip", get(deals::evidence_pack))
+        .route("/deals/{id}/notices/{notice}/close", post(deals::close_notice))
+        .route("/deals/{id}/objections/{objection}/{decision}", post(deals::decide_objection))
+        .route("/deals/{id}/auctions/{auction}/bidders/{party}/{decision}", post(deals::decide_bidder))
+        .route("/deals/{id}/{step}", post(deals::step))
+        .route("/notices", get(market::notices))
+        .route("/notices/{id}", get(market::notice))
+        .route("/notices/{id}/objections", post(market::object))
+        .route("/market", get(market::market))
+        .route("/market/listings/{id}/interest", post(market::interest))
+        .route("/market/auctions/{id}/register", post(market::register))
+        .route("/market/auctions/{id}/bid", post(market::bid))
         .route("/audit", get(admin::audit))
         .route("/audit/export.xlsx", get(admin::audit_export))
 }
@@ -160,6 +178,17 @@ fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
     if !rights.is_empty() {
         groups.push(NavGroup { label: t.s("nav.group.rights").to_string(), items: rights });
     }
+    let mut deals = Vec::new();
+    if signed_in && actor.can(Permission::DealRead) {
+        deals.push(item("nav.deals", "/deals"));
+    }
+    if signed_in && actor.can(Permission::ContractRead) {
+        deals.push(item("nav.contracts", "/contracts"));
+    }
+    deals.push(item("nav.notices", "/notices"));
+    deals.push(item("nav.market", "/market"));
+    deals.push(item("nav.releases", "/releases"));
+    groups.push(NavGroup { label: t.s("nav.group.deals").to_string(), items: deals });
     let mut people = vec![item("nav.institutions", "/institutions")];
     if actor.user().is_some() && actor.can(Permission::UserManage) {
         people.push(item("nav.users", "/admin/users"));

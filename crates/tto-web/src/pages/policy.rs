@@ -61,6 +61,7 @@ pub(crate) fn value_lines(t: crate::i18n::T, v: &ParamValue) -> Vec<String> {
         ParamValue::WorkingDays(d) => vec![n("unit.working_days", *d)],
         ParamValue::Months(m) => vec![n("unit.months", *m)],
         ParamValue::Years(y) => vec![n("unit.years", *y)],
+        ParamValue::Count(c) => vec![c.to_string()],
         ParamValue::YearsRange { min, max } => {
             vec![t.f("unit.years_range", &[("min", min.to_string()), ("max", max.to_string())])]
         }
@@ -68,7 +69,14 @@ pub(crate) fn value_lines(t: crate::i18n::T, v: &ParamValue) -> Vec<String> {
         ParamValue::Weights(ws) => {
             ws.iter().map(|w| format!("{} {}", t.code("assessment.dimension", &w.code), w.share)).collect()
         }
-        ParamValue::Categories(cs) => cs.iter().map(|c| t.code("net_income.category", c)).collect(),
+        // Category lists name cost categories or pricing routes.
+        ParamValue::Categories(cs) => cs
+            .iter()
+            .map(|c| match t.code("net_income.category", c) {
+                same if same == *c => t.code("deal.route", c),
+                label => label,
+            })
+            .collect(),
         ParamValue::Brackets(bs) => {
             let mut lower = tto_domain::Money::ZERO;
             bs.iter()
