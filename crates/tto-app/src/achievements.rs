@@ -219,7 +219,7 @@ impl App {
         {
             return Err(AppError::conflict("external_ref", Violation::Duplicate { value: reference.clone() }));
         }
-        let since = fields.completion_date.unwrap_or_else(|| tx.now().date());
+        let since = fields.completion_date.unwrap_or_else(|| self.today());
         let ownership =
             ownership.unwrap_or_else(|| vec![original_ownership(institution_id, &institution.fields.name, since)]);
         let code = match code {

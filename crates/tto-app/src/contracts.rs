@@ -32,6 +32,13 @@ impl App {
         Ok((c, can_manage))
     }
 
+    /// The audit events of a contract the actor may read (its timeline), oldest first.
+    pub async fn contract_events(&self, actor: &Actor, id: i64) -> Result<Vec<tto_store::audit::AuditEvent>> {
+        let (c, _) = self.contract(actor, id).await?;
+        let mut r = self.store().reader().await?;
+        Ok(tto_store::audit::for_entity(&mut r, "tech_contract", &c.id.to_string()).await?)
+    }
+
     /// Records a contract of the actor's institution, optionally for one of its deals.
     pub async fn create_contract(&self, actor: &Actor, deal: Option<i64>, draft: &ContractDraft) -> Result<Contract> {
         actor.require(Permission::ContractManage)?;
@@ -64,7 +71,13 @@ impl App {
         Ok(saved)
     }
 
-    async fn load_contract(&self, tx: &mut tto_store::WriteTx, actor: &Actor, id: i64, version: i64) -> Result<Contract> {
+    async fn load_contract(
+        &self,
+        tx: &mut tto_store::WriteTx,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+    ) -> Result<Contract> {
         let c = repo::get(tx, Scope::All, id).await.map_err(contract_not_found)?;
         actor.require_for(Permission::ContractManage, c.institution_id).map_err(|e| match e {
             AppError::NotFound { .. } => AppError::NotFound { entity: "contract" },
@@ -77,6 +90,7 @@ impl App {
     }
 
     /// Records the registration (认定登记) of a contract.
+    #[allow(clippy::too_many_arguments)]
     pub async fn register_contract(
         &self,
         actor: &Actor,
@@ -91,11 +105,17 @@ impl App {
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
         let before = self.load_contract(&mut tx, actor, id, version).await?;
         if before.registration.is_some() {
-            return Err(AppError::conflict("registration_number", rule("already_registered", "the contract is already registered")));
+            return Err(AppError::conflict(
+                "registration_number",
+                rule("already_registered", "the contract is already registered"),
+            ));
         }
         let r = Registration::validate(number, registered_on, certified_amount, authority, &before.terms)?;
         if r.registered_on > self.today() {
-            return Err(AppError::field("registered_on", rule("in_the_future", "the registration date is in the future")));
+            return Err(AppError::field(
+                "registered_on",
+                rule("in_the_future", "the registration date is in the future"),
+            ));
         }
         let saved = repo::register(&mut tx, &before, &r).await?;
         tx.commit().await?;
@@ -124,7 +144,10 @@ impl App {
             return Err(AppError::field("received_on", rule("in_the_future", "the payment date is in the future")));
         }
         if day < before.terms.signed_on {
-            return Err(AppError::field("received_on", rule("before_signing", "received before the contract was signed")));
+            return Err(AppError::field(
+                "received_on",
+                rule("before_signing", "received before the contract was signed"),
+            ));
         }
         let saved = repo::add_payment(&mut tx, &before, amount, day, &reference).await?;
         tx.commit().await?;

@@ -7,12 +7,16 @@
 //! converts its achievements and books the conversions in the separate ledger.
 
 use time::Date;
-use tto_domain::deal::{DealAction, DealDraft, DealMode, DealStatus, DealTerms, PricingRoute, notice_days, split_evenly};
+use tto_domain::deal::{
+    DealAction, DealDraft, DealMode, DealStatus, DealTerms, PricingRoute, notice_days, split_evenly,
+};
 use tto_domain::exemption::{DealFacts, Verdict, verdict};
 use tto_domain::ledger::Conversion;
 use tto_domain::notice::{NoticeStatus, NoticeSubject, ObjectionStatus};
 use tto_domain::policy::{ParamKey, Parameter};
-use tto_domain::{Achievement, AchievementAction, AchievementId, AchievementStatus, Confidentiality, ValidationErrors, Violation};
+use tto_domain::{
+    Achievement, AchievementAction, AchievementId, AchievementStatus, Confidentiality, ValidationErrors, Violation,
+};
 use tto_store::contracts::{self as contract_repo, ContractFilter, ContractRow};
 use tto_store::deals::{self as repo, Deal, DealFilter, DealRow};
 use tto_store::market::{self, Auction, Bid, Bidder, Interest, Listing};
@@ -108,7 +112,8 @@ impl App {
         let (listing_min_days, b) = policy.count(&profile, ParamKey::ListingMinDays, day).map_err(internal)?;
         let (anti_sniping_minutes, c) =
             policy.count(&profile, ParamKey::AuctionAntiSnipingMinutes, day).map_err(internal)?;
-        let (extension_minutes, d) = policy.count(&profile, ParamKey::AuctionExtensionMinutes, day).map_err(internal)?;
+        let (extension_minutes, d) =
+            policy.count(&profile, ParamKey::AuctionExtensionMinutes, day).map_err(internal)?;
         let (qualifying_routes, e) =
             policy.categories(&profile, ParamKey::ExemptionQualifyingRoutes, day).map_err(internal)?;
         let parameters = [e, a, b, c, d].iter().map(|r| r.parameter.clone()).collect();
@@ -134,7 +139,9 @@ impl App {
         let deal = repo::get(&mut r, scope, id).await.map_err(deal_not_found)?;
         let rules = self.deal_rules(self.today())?;
         let (notices, listings, auctions) = deal_history(&mut r, deal.id).await?;
-        let contracts = contract_repo::list(&mut r, Scope::All, &ContractFilter { deal: Some(deal.id), ..Default::default() }, 100).await?;
+        let contracts =
+            contract_repo::list(&mut r, Scope::All, &ContractFilter { deal: Some(deal.id), ..Default::default() }, 100)
+                .await?;
         let verdict = exemption(&deal, &notices, &listings, &auctions, &rules);
         let can_manage = actor.require_for(Permission::DealManage, deal.institution_id).is_ok();
         let can_operate_market = actor.require_for(Permission::MarketOperate, deal.institution_id).is_ok();
@@ -155,7 +162,18 @@ impl App {
         } else {
             Vec::new()
         };
-        Ok(DealView { deal, notices, listings, auctions, contracts, verdict, actions, can_manage, can_operate_market, rules })
+        Ok(DealView {
+            deal,
+            notices,
+            listings,
+            auctions,
+            contracts,
+            verdict,
+            actions,
+            can_manage,
+            can_operate_market,
+            rules,
+        })
     }
 
     /// Deals that include an achievement (for its page).
@@ -176,7 +194,9 @@ impl App {
         let mut items: Vec<Achievement> = Vec::new();
         for id in &draft.achievements {
             let a = achievements::get(tx, Scope::All, AchievementId(*id)).await.map_err(|e| match e {
-                StoreError::NotFound => AppError::field("achievements", Violation::UnknownChoice { value: id.to_string() }),
+                StoreError::NotFound => {
+                    AppError::field("achievements", Violation::UnknownChoice { value: id.to_string() })
+                }
                 other => other.into(),
             })?;
             // Someone else's achievement is as good as unknown.
@@ -185,42 +205,44 @@ impl App {
             }
             items.push(a);
         }
-        let institution = items.first().map(|a| a.institution_id).ok_or_else(|| AppError::field("achievements", Violation::Required))?;
+        let institution = items
+            .first()
+            .map(|a| a.institution_id)
+            .ok_or_else(|| AppError::field("achievements", Violation::Required))?;
         let mut errors = ValidationErrors::new();
         if items.iter().any(|a| a.institution_id != institution) {
-            errors.add("achievements", rule("mixed_institutions", "all achievements of a deal belong to one institution"));
+            errors.add(
+                "achievements",
+                rule("mixed_institutions", "all achievements of a deal belong to one institution"),
+            );
         }
         for a in &items {
             if matches!(a.status, AchievementStatus::Draft | AchievementStatus::Withdrawn) {
-                errors.add(
-                    "achievements",
-                    rule("achievement_not_available", a.code.clone()),
-                );
+                errors.add("achievements", rule("achievement_not_available", a.code.clone()));
             }
             if terms.route != PricingRoute::Agreement && a.fields.confidentiality == Confidentiality::Confidential {
-                errors.add(
-                    "achievements",
-                    rule("confidential_on_market", a.code.clone()),
-                );
+                errors.add("achievements", rule("confidential_on_market", a.code.clone()));
             }
             for (other, mode) in repo::running_for_achievement(tx, a.id).await? {
                 let both_non_exclusive =
                     mode == DealMode::LicenceNonExclusive && terms.mode == DealMode::LicenceNonExclusive;
                 if Some(other) != this_deal && !both_non_exclusive {
-                    errors.add(
-                        "achievements",
-                        rule("achievement_in_deal", format!("{} (#{other})", a.code)),
-                    );
+                    errors.add("achievements", rule("achievement_in_deal", format!("{} (#{other})", a.code)));
                 }
             }
         }
         if let Some(c) = terms.counterparty {
             match institutions::get(tx, c).await {
                 Ok(_) if c == institution => {
-                    errors.add("counterparty", rule("counterparty_is_seller", "the buyer cannot be the selling institution"));
+                    errors.add(
+                        "counterparty",
+                        rule("counterparty_is_seller", "the buyer cannot be the selling institution"),
+                    );
                 }
                 Ok(_) => {}
-                Err(StoreError::NotFound) => errors.add("counterparty", Violation::UnknownChoice { value: c.0.to_string() }),
+                Err(StoreError::NotFound) => {
+                    errors.add("counterparty", Violation::UnknownChoice { value: c.0.to_string() })
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -248,10 +270,7 @@ impl App {
         let before = self.load_deal(&mut tx, actor, id, Some(version), Permission::DealManage).await?;
         if before.status != DealStatus::Draft {
             if terms.price != before.terms.price {
-                return Err(AppError::conflict(
-                    "price",
-                    rule("price_locked", before.status.code()),
-                ));
+                return Err(AppError::conflict("price", rule("price_locked", before.status.code())));
             }
             return Err(AppError::conflict("status", rule("terms_locked", before.status.code())));
         }
@@ -376,10 +395,7 @@ async fn convert(tx: &mut WriteTx, a: &Achievement) -> Result<()> {
         }
     }
     if current.status != AchievementStatus::Converted {
-        return Err(AppError::conflict(
-            "achievements",
-            rule("achievement_not_available", a.code.clone()),
-        ));
+        return Err(AppError::conflict("achievements", rule("achievement_not_available", a.code.clone())));
     }
     Ok(())
 }

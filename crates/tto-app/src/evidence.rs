@@ -30,6 +30,10 @@ use crate::{App, AppError, Result};
 pub const FORMAT: &str = "tto-evidence-pack";
 pub const FORMAT_VERSION: i64 = 1;
 
+/// The files every pack of this format holds besides `manifest.json`.
+const PACK_FILES: [&str; 7] =
+    ["summary.html", "deal.json", "notices.json", "market.json", "contracts.json", "verdict.json", "audit.json"];
+
 /// What a verified pack contains.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackReport {
@@ -87,7 +91,8 @@ fn event_json(e: &AuditEvent) -> Value {
 
 fn event_from_json(v: &Value) -> Option<AuditEvent> {
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    let os = |k: &str| v.get(k).and_then(|x| if x.is_null() { Some(None) } else { x.as_str().map(|s| Some(s.to_string())) });
+    let os =
+        |k: &str| v.get(k).and_then(|x| if x.is_null() { Some(None) } else { x.as_str().map(|s| Some(s.to_string())) });
     let oi = |k: &str| v.get(k).and_then(|x| if x.is_null() { Some(None) } else { x.as_i64().map(Some) });
     Some(AuditEvent {
         seq: v.get("seq")?.as_i64()?,
@@ -305,7 +310,10 @@ fn check_contents(files: &PackFiles) -> std::result::Result<(i64, usize, Vec<Aud
     if manifest.get("format").and_then(Value::as_str) != Some(FORMAT) {
         return Err(PackProblem::Unreadable("manifest.json is not a tto evidence pack manifest".into()));
     }
-    let deal_id = manifest.get("deal_id").and_then(Value::as_i64).ok_or_else(|| PackProblem::Unreadable("manifest.json has no deal_id".into()))?;
+    let deal_id = manifest
+        .get("deal_id")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| PackProblem::Unreadable("manifest.json has no deal_id".into()))?;
     let listed = manifest.get("files").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut names = BTreeSet::new();
     for entry in &listed {
@@ -322,10 +330,15 @@ fn check_contents(files: &PackFiles) -> std::result::Result<(i64, usize, Vec<Aud
             return Err(PackProblem::FileAdded(name.clone()));
         }
     }
+    // A file taken out together with its manifest line is missing all the same.
+    if let Some(name) = PACK_FILES.iter().find(|n| !names.contains(**n)) {
+        return Err(PackProblem::FileMissing(name.to_string()));
+    }
     let audit_json = json_of("audit.json")?;
     let mut events = Vec::new();
     for v in audit_json.as_array().cloned().unwrap_or_default() {
-        let e = event_from_json(&v).ok_or_else(|| PackProblem::Unreadable("audit.json has a malformed event".into()))?;
+        let e =
+            event_from_json(&v).ok_or_else(|| PackProblem::Unreadable("audit.json has a malformed event".into()))?;
         if audit::hash(&e) != e.hash {
             return Err(PackProblem::EventEdited(e.seq));
         }
@@ -335,6 +348,8 @@ fn check_contents(files: &PackFiles) -> std::result::Result<(i64, usize, Vec<Aud
     if deal.get("snapshot") != last_state(&events, "deal", deal_id).as_ref() {
         return Err(PackProblem::FactsDiffer("deal.json".into()));
     }
+    let mut notice_ids = BTreeSet::new();
+    let mut objection_ids = BTreeSet::new();
     for n in json_of("notices.json")?.as_array().cloned().unwrap_or_default() {
         let snapshot = n.get("snapshot").cloned().unwrap_or(Value::Null);
         let id = snapshot.get("id").and_then(Value::as_i64).unwrap_or_default();
@@ -343,6 +358,110 @@ fn check_contents(files: &PackFiles) -> std::result::Result<(i64, usize, Vec<Aud
         {
             return Err(PackProblem::FactsDiffer(format!("notice {id} in notices.json")));
         }
+        notice_ids.insert(id.to_string());
+        // The objections are facts of the notice too (an upheld one decides the verdict).
+        for o in n.get("objections").and_then(Value::as_array).cloned().unwrap_or_default() {
+            let oid = o.get("id").and_then(Value::as_i64).unwrap_or_default();
+            if o.get("notice_id").and_then(Value::as_i64) != Some(id)
+                || Some(&o) != last_state(&events, "objection", oid).as_ref()
+            {
+                return Err(PackProblem::FactsDiffer(format!("objection {oid} in notices.json")));
+            }
+            objection_ids.insert(oid.to_string());
+        }
     }
+    // Every notice and objection the events speak of is in the pack: none was left out.
+    if events.iter().any(|e| {
+        (e.entity_type == "public_notice" && !notice_ids.contains(&e.entity_id))
+            || (e.entity_type == "objection" && !objection_ids.contains(&e.entity_id))
+    }) {
+        return Err(PackProblem::FactsDiffer("notices.json".into()));
+    }
+    check_market(&json_of("market.json")?, &events)?;
+    check_contracts(&json_of("contracts.json")?, &events)?;
     Ok((deal_id, listed.len(), events))
+}
+
+/// The last `after` state of an entity recorded by one of `actions`.
+fn last_state_of(events: &[AuditEvent], entity_type: &str, entity_id: i64, actions: &[&str]) -> Option<Value> {
+    let id = entity_id.to_string();
+    events
+        .iter()
+        .rev()
+        .find(|e| e.entity_type == entity_type && e.entity_id == id && actions.contains(&e.action.as_str()))
+        .and_then(|e| e.after_json.as_deref())
+        .and_then(|s| serde_json::from_str(s).ok())
+}
+
+/// Listings, auctions and bids in `market.json` against their audit events: each listing and
+/// auction as last opened or closed (an open auction's end may have moved by late bids,
+/// recorded with the bid), each bid as placed, and no bid left out.
+fn check_market(market: &Value, events: &[AuditEvent]) -> std::result::Result<(), PackProblem> {
+    let differs = |what: String| PackProblem::FactsDiffer(format!("{what} in market.json"));
+    let list = |key: &str| market.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+    for l in list("listings") {
+        let snapshot = l.get("snapshot").cloned().unwrap_or(Value::Null);
+        let id = snapshot.get("id").and_then(Value::as_i64).unwrap_or_default();
+        if Some(&snapshot) != last_state_of(events, "listing", id, &["listing.open", "listing.close"]).as_ref() {
+            return Err(differs(format!("listing {id}")));
+        }
+    }
+    let mut bid_ids = BTreeSet::new();
+    for a in list("auctions") {
+        let snapshot = a.get("snapshot").cloned().unwrap_or(Value::Null);
+        let id = snapshot.get("id").and_then(Value::as_i64).unwrap_or_default();
+        let recorded = last_state_of(events, "auction", id, &["auction.open", "auction.close"]);
+        let extended: Vec<Value> = events
+            .iter()
+            .filter(|e| e.entity_type == "bid")
+            .filter_map(|e| e.after_json.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()))
+            .filter(|b| b.get("auction_id").and_then(Value::as_i64) == Some(id))
+            .filter_map(|b| b.get("extended_to").cloned())
+            .collect();
+        let same = match (&recorded, snapshot.as_object()) {
+            (Some(Value::Object(r)), Some(s)) => {
+                r.iter().all(|(k, v)| k == "ends_at" || s.get(k) == Some(v))
+                    && s.len() == r.len()
+                    && (s.get("ends_at") == r.get("ends_at") || extended.last() == s.get("ends_at"))
+            }
+            _ => false,
+        };
+        if !same {
+            return Err(differs(format!("auction {id}")));
+        }
+        for b in a.get("bids").and_then(Value::as_array).cloned().unwrap_or_default() {
+            let bid = b.get("id").and_then(Value::as_i64).unwrap_or_default();
+            let placed = last_state(events, "bid", bid);
+            let fits = placed.as_ref().is_some_and(|p| {
+                p.get("auction_id") == Some(&Value::from(id))
+                    && p.get("party_id") == b.get("party_id")
+                    && p.get("amount_fen") == b.get("amount_fen")
+                    && p.get("placed_at") == b.get("placed_at")
+            });
+            if !fits {
+                return Err(differs(format!("bid {bid}")));
+            }
+            bid_ids.insert(bid.to_string());
+        }
+    }
+    if events.iter().any(|e| e.entity_type == "bid" && !bid_ids.contains(&e.entity_id)) {
+        return Err(differs("bids".into()));
+    }
+    Ok(())
+}
+
+/// Contracts in `contracts.json` as last recorded, none left out.
+fn check_contracts(contracts: &Value, events: &[AuditEvent]) -> std::result::Result<(), PackProblem> {
+    let mut ids = BTreeSet::new();
+    for c in contracts.as_array().cloned().unwrap_or_default() {
+        let id = c.get("id").and_then(Value::as_i64).unwrap_or_default();
+        if Some(&c) != last_state(events, "tech_contract", id).as_ref() {
+            return Err(PackProblem::FactsDiffer(format!("contract {id} in contracts.json")));
+        }
+        ids.insert(id.to_string());
+    }
+    if events.iter().any(|e| e.entity_type == "tech_contract" && !ids.contains(&e.entity_id)) {
+        return Err(PackProblem::FactsDiffer("contracts.json".into()));
+    }
+    Ok(())
 }

@@ -57,6 +57,9 @@ pub struct Settings {
     /// the OWASP-recommended minimum or more.
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
+    /// The offset of the jurisdiction's civil day (China Standard Time, UTC+8): notices,
+    /// deadlines and "today" follow it.
+    pub utc_offset: time::UtcOffset,
 }
 
 impl Default for Settings {
@@ -71,6 +74,7 @@ impl Default for Settings {
             throttle_window: time::Duration::minutes(15),
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
+            utc_offset: time::macros::offset!(+8),
         }
     }
 }
@@ -125,8 +129,9 @@ impl App {
         self.inner.clock.now()
     }
 
+    /// The civil date in the jurisdiction (UTC+8 by default), not the UTC date.
     pub fn today(&self) -> time::Date {
-        self.now().date()
+        self.now().to_offset(self.inner.settings.utc_offset).date()
     }
 
     /// The profile of the platform's jurisdiction in force on `day`.

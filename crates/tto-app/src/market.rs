@@ -46,6 +46,9 @@ pub struct MarketEntry {
     pub my_interest: bool,
     pub my_registration: Option<BidderStatus>,
     pub minimum_bid: Option<Money>,
+    /// Bidders awaiting approval, for those who run the auction (the deal's TTO, the
+    /// exchange); empty for everyone else.
+    pub pending_bidders: Vec<Bidder>,
 }
 
 /// The settings of a listing or an auction.
@@ -81,7 +84,13 @@ fn buyer(actor: &Actor) -> Result<(InstitutionId, Option<i64>)> {
 
 impl App {
     /// Opens the listing of a listing-route deal at its price.
-    pub async fn open_listing(&self, actor: &Actor, deal: i64, version: i64, input: &MarketSettingsInput) -> Result<Listing> {
+    pub async fn open_listing(
+        &self,
+        actor: &Actor,
+        deal: i64,
+        version: i64,
+        input: &MarketSettingsInput,
+    ) -> Result<Listing> {
         actor.require(Permission::DealManage)?;
         let now = self.now();
         let rules_now = self.deal_rules(self.today())?;
@@ -94,7 +103,10 @@ impl App {
         if !AUCTION_MINUTES.contains(&minutes) {
             errors.add(
                 "auction_minutes",
-                Violation::OutOfRange { min: AUCTION_MINUTES.start().to_string(), max: AUCTION_MINUTES.end().to_string() },
+                Violation::OutOfRange {
+                    min: AUCTION_MINUTES.start().to_string(),
+                    max: AUCTION_MINUTES.end().to_string(),
+                },
             );
         }
         let starts_at = input.starts_at.unwrap_or(now).max(now);
@@ -133,7 +145,13 @@ impl App {
     }
 
     /// Starts the auction of an auction-route deal, its price the reserve.
-    pub async fn start_auction(&self, actor: &Actor, deal: i64, version: i64, input: &MarketSettingsInput) -> Result<Auction> {
+    pub async fn start_auction(
+        &self,
+        actor: &Actor,
+        deal: i64,
+        version: i64,
+        input: &MarketSettingsInput,
+    ) -> Result<Auction> {
         actor.require(Permission::DealManage)?;
         let now = self.now();
         let mut errors = ValidationErrors::new();
@@ -150,9 +168,17 @@ impl App {
         }
         let status = next_status(&before, DealAction::StartAuction)?;
         let s = rules::check_settings(before.terms.price, Some(increment), starts_at, input.ends_at, now)?;
-        let auction =
-            repo::insert_auction(&mut tx, before.id, before.institution_id, None, s.price, s.increment, s.starts_at, s.ends_at)
-                .await?;
+        let auction = repo::insert_auction(
+            &mut tx,
+            before.id,
+            before.institution_id,
+            None,
+            s.price,
+            s.increment,
+            s.starts_at,
+            s.ends_at,
+        )
+        .await?;
         deal_repo::save_workflow(&mut tx, &before, &Deal { status, ..before.clone() }, "deal.start_auction").await?;
         tx.commit().await?;
         Ok(auction)
@@ -180,6 +206,7 @@ impl App {
                 bids: 0,
                 my_registration: None,
                 minimum_bid: None,
+                pending_bidders: Vec::new(),
             });
         }
         for a in repo::open_auctions(&mut r, 200).await? {
@@ -191,6 +218,15 @@ impl App {
                 None => None,
             };
             let state = auction_state(&a, highest);
+            let pending_bidders = if actor.require_for(Permission::MarketOperate, a.institution_id).is_ok() {
+                repo::bidders(&mut r, a.id)
+                    .await?
+                    .into_iter()
+                    .filter(|b| b.status == BidderStatus::Registered)
+                    .collect()
+            } else {
+                Vec::new()
+            };
             out.push(MarketEntry {
                 deal_id: deal.id,
                 institution_name: deal.institution_name.clone(),
@@ -204,6 +240,7 @@ impl App {
                 bids: bids.len(),
                 my_registration,
                 minimum_bid: Some(rules::minimum_bid(&state)),
+                pending_bidders,
                 auction: Some(a),
             });
         }
@@ -235,7 +272,10 @@ impl App {
             return Err(AppError::conflict("listing", rule("own_listing", "a university cannot buy its own listing")));
         }
         if repo::interests(&mut tx, l.id).await?.iter().any(|i| i.party_id == party) {
-            return Err(AppError::conflict("listing", rule("already_interested", "your institution already expressed interest")));
+            return Err(AppError::conflict(
+                "listing",
+                rule("already_interested", "your institution already expressed interest"),
+            ));
         }
         repo::insert_interest(&mut tx, &l, party, user, &note).await?;
         let interests = repo::interests(&mut tx, l.id).await?;
@@ -259,7 +299,10 @@ impl App {
             return Err(AppError::conflict("auction", rule("own_listing", "a university cannot bid for its own deal")));
         }
         if repo::bidder(&mut tx, a.id, party).await?.is_some() {
-            return Err(AppError::conflict("auction", rule("already_registered", "your institution is already registered")));
+            return Err(AppError::conflict(
+                "auction",
+                rule("already_registered", "your institution is already registered"),
+            ));
         }
         repo::insert_bidder(&mut tx, &a, party, BidderStatus::Registered, &note).await?;
         let saved = repo::bidder(&mut tx, a.id, party).await?.ok_or(AppError::NotFound { entity: "bidder" })?;
@@ -272,17 +315,24 @@ impl App {
         actor.require(Permission::MarketOperate)?;
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
         let a = repo::auction(&mut tx, auction).await.map_err(market_not_found("auction"))?;
-        actor.require_for(Permission::MarketOperate, a.institution_id).map_err(|_| AppError::NotFound { entity: "auction" })?;
-        let before = repo::bidder(&mut tx, a.id, InstitutionId(party)).await?.ok_or(AppError::NotFound { entity: "bidder" })?;
+        actor
+            .require_for(Permission::MarketOperate, a.institution_id)
+            .map_err(|_| AppError::NotFound { entity: "auction" })?;
+        let before =
+            repo::bidder(&mut tx, a.id, InstitutionId(party)).await?.ok_or(AppError::NotFound { entity: "bidder" })?;
         if a.status != MarketStatus::Open {
             return Err(AppError::conflict("auction", rule("auction_closed", "the auction has closed")));
         }
         if before.status != BidderStatus::Registered {
-            return Err(AppError::conflict("status", rule("bidder_decided", format!("the bidder is already {}", before.status))));
+            return Err(AppError::conflict(
+                "status",
+                rule("bidder_decided", format!("the bidder is already {}", before.status)),
+            ));
         }
         let status = if approve { BidderStatus::Approved } else { BidderStatus::Rejected };
         repo::decide_bidder(&mut tx, &a, &before, status).await?;
-        let saved = repo::bidder(&mut tx, a.id, before.party_id).await?.ok_or(AppError::NotFound { entity: "bidder" })?;
+        let saved =
+            repo::bidder(&mut tx, a.id, before.party_id).await?.ok_or(AppError::NotFound { entity: "bidder" })?;
         tx.commit().await?;
         Ok(saved)
     }
@@ -348,19 +398,31 @@ impl App {
             [one] => {
                 repo::close_listing(tx, l, outcome::SOLD).await?;
                 let status = next_status(&deal, DealAction::FixPrice)?;
-                let mut after = Deal { status, final_price: Some(l.price), priced_on: Some(now.date()), ..deal.clone() };
+                let mut after =
+                    Deal { status, final_price: Some(l.price), priced_on: Some(self.today()), ..deal.clone() };
                 after.terms.counterparty = Some(one.party_id);
                 deal_repo::save_workflow(tx, &deal, &after, "deal.fix_price").await?;
             }
             several => {
                 repo::close_listing(tx, l, outcome::AUCTION).await?;
                 let ends = now + Duration::minutes(l.auction_minutes);
-                let a = repo::insert_auction(tx, deal.id, deal.institution_id, Some(l.id), l.price, l.auction_increment, now, ends).await?;
+                let a = repo::insert_auction(
+                    tx,
+                    deal.id,
+                    deal.institution_id,
+                    Some(l.id),
+                    l.price,
+                    l.auction_increment,
+                    now,
+                    ends,
+                )
+                .await?;
                 for i in several {
                     repo::insert_bidder(tx, &a, i.party_id, BidderStatus::Approved, "listing interest").await?;
                 }
                 let status = next_status(&deal, DealAction::EscalateToAuction)?;
-                deal_repo::save_workflow(tx, &deal, &Deal { status, ..deal.clone() }, "deal.escalate_to_auction").await?;
+                deal_repo::save_workflow(tx, &deal, &Deal { status, ..deal.clone() }, "deal.escalate_to_auction")
+                    .await?;
             }
         }
         Ok(())
@@ -382,7 +444,8 @@ impl App {
         match winner {
             Some(bid) => {
                 let status = next_status(&deal, DealAction::FixPrice)?;
-                let mut after = Deal { status, final_price: Some(bid.amount), priced_on: Some(now.date()), ..deal.clone() };
+                let mut after =
+                    Deal { status, final_price: Some(bid.amount), priced_on: Some(self.today()), ..deal.clone() };
                 after.terms.counterparty = Some(bid.party_id);
                 deal_repo::save_workflow(tx, &deal, &after, "deal.fix_price").await?;
             }

@@ -52,7 +52,14 @@ fn deal_notice_content(deal: &Deal, objections_until: Date) -> serde_json::Value
 
 impl App {
     /// Starts the on-campus notice of an agreement-priced deal.
-    pub async fn start_deal_notice(&self, actor: &Actor, id: i64, version: i64, starts: &str, ends: &str) -> Result<Notice> {
+    pub async fn start_deal_notice(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+        starts: &str,
+        ends: &str,
+    ) -> Result<Notice> {
         actor.require(Permission::DealManage)?;
         let today = self.today();
         let deal_rules = self.deal_rules(today)?;
@@ -65,17 +72,34 @@ impl App {
         if ends_on < starts_on {
             return Err(AppError::field("ends_on", Violation::EndBeforeStart));
         }
-        rules::check_period(starts_on, ends_on, today, deal_rules.notice_min_days, &deal_rules.citation(ParamKey::NoticeMinDays))?;
+        rules::check_period(
+            starts_on,
+            ends_on,
+            today,
+            deal_rules.notice_min_days,
+            &deal_rules.citation(ParamKey::NoticeMinDays),
+        )?;
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
         let before = self.load_deal(&mut tx, actor, id, Some(version), Permission::DealManage).await?;
         if before.terms.route != PricingRoute::Agreement {
-            return Err(AppError::conflict("route", rule("route_mismatch", "only agreement pricing is noticed on campus")));
+            return Err(AppError::conflict(
+                "route",
+                rule("route_mismatch", "only agreement pricing is noticed on campus"),
+            ));
         }
         let status = next_status(&before, DealAction::StartNotice)?;
         let content = deal_notice_content(&before, ends_on);
-        let notice =
-            repo::insert(&mut tx, before.institution_id, NoticeSubject::Deal, before.id, &before.terms.title, &content, starts_on, ends_on)
-                .await?;
+        let notice = repo::insert(
+            &mut tx,
+            before.institution_id,
+            NoticeSubject::Deal,
+            before.id,
+            &before.terms.title,
+            &content,
+            starts_on,
+            ends_on,
+        )
+        .await?;
         let after = Deal { status, ..before.clone() };
         deal_repo::save_workflow(&mut tx, &before, &after, "deal.start_notice").await?;
         tx.commit().await?;
@@ -103,12 +127,20 @@ impl App {
     }
 
     /// Files an objection (anyone, signed in or not) while the notice runs.
-    pub async fn submit_objection(&self, actor: &Actor, notice: i64, name: &str, contact: &str, content: &str) -> Result<Objection> {
+    pub async fn submit_objection(
+        &self,
+        actor: &Actor,
+        notice: i64,
+        name: &str,
+        contact: &str,
+        content: &str,
+    ) -> Result<Objection> {
         let input = ObjectionInput::validate(name, contact, content)?;
         let today = self.today();
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
         let n = repo::get(&mut tx, Scope::Public, notice, today).await.map_err(notice_not_found)?;
-        rules::accepts_objections(n.status, n.starts_on, n.ends_on, today).map_err(|v| AppError::conflict("notice", v))?;
+        rules::accepts_objections(n.status, n.starts_on, n.ends_on, today)
+            .map_err(|v| AppError::conflict("notice", v))?;
         let saved = repo::insert_objection(&mut tx, &n, &input).await?;
         tx.commit().await?;
         Ok(saved)
@@ -116,7 +148,14 @@ impl App {
 
     /// Upholds (`uphold = true`) or rejects an objection, with the TTO's reasons. Upholding
     /// ends the notice and sends the deal back to draft.
-    pub async fn decide_objection(&self, actor: &Actor, id: i64, version: i64, uphold: bool, response: &str) -> Result<Objection> {
+    pub async fn decide_objection(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+        uphold: bool,
+        response: &str,
+    ) -> Result<Objection> {
         actor.require(Permission::NoticeManage)?;
         let mut errors = ValidationErrors::new();
         let response = tto_domain::validation::required_text(&mut errors, "response", response, 5000);
@@ -132,20 +171,26 @@ impl App {
             return Err(AppError::conflict("version", Violation::StaleVersion));
         }
         if before.status != ObjectionStatus::Open {
-            return Err(AppError::conflict("status", rule("objection_decided", format!("the objection was {}", before.status))));
+            return Err(AppError::conflict(
+                "status",
+                rule("objection_decided", format!("the objection was {}", before.status)),
+            ));
         }
         let status = if uphold { ObjectionStatus::Upheld } else { ObjectionStatus::Rejected };
         let saved = repo::decide_objection(&mut tx, &before, status, &response).await?;
         if uphold {
             let notice = repo::get(&mut tx, Scope::All, before.notice_id, today).await?;
+            // Only an objection to the running notice ends it and sends the deal back to draft;
+            // one left open on a notice that already ended is answered without touching the
+            // deal, which may be in its next notice by now.
             if notice.status == NoticeStatus::Open {
                 repo::finish(&mut tx, &notice, NoticeStatus::Terminated, today, "notice.terminate").await?;
-            }
-            if notice.subject == NoticeSubject::Deal {
-                let deal = deal_repo::get(&mut tx, Scope::All, notice.subject_id).await?;
-                if let Ok(status) = deal.status.apply(DealAction::ReturnToDraft) {
-                    let after = Deal { status, ..deal.clone() };
-                    deal_repo::save_workflow(&mut tx, &deal, &after, "deal.return_to_draft").await?;
+                if notice.subject == NoticeSubject::Deal {
+                    let deal = deal_repo::get(&mut tx, Scope::All, notice.subject_id).await?;
+                    if let Ok(status) = deal.status.apply(DealAction::ReturnToDraft) {
+                        let after = Deal { status, ..deal.clone() };
+                        deal_repo::save_workflow(&mut tx, &deal, &after, "deal.return_to_draft").await?;
+                    }
                 }
             }
         }

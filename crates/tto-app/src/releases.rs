@@ -41,7 +41,13 @@ impl App {
             .policy()
             .count(&profile, ParamKey::CentralReleaseUnconvertedYears, today)
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        let completed_by = today.replace_year(today.year() - years as i32).unwrap_or(today);
+        // Three years before 29 February is 28 February (not today, which would make every
+        // completed achievement a candidate).
+        let year = today.year() - years as i32;
+        let completed_by = today
+            .replace_year(year)
+            .or_else(|_| Date::from_calendar_date(year, time::Month::February, 28))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
         let mut r = self.store().reader().await?;
         let items = repo::candidates(&mut r, scope, completed_by, 5000).await?;
         Ok(ReleaseCandidates { items, completed_by, years, parameter: resolved.parameter.clone() })
@@ -55,7 +61,9 @@ impl App {
 
     pub async fn release_campaign(&self, actor: &Actor, id: i64) -> Result<(Campaign, bool)> {
         let mut r = self.store().reader().await?;
-        let c = repo::get(&mut r, actor.catalogue_scope(Permission::ReleaseManage), id).await.map_err(campaign_not_found)?;
+        let c = repo::get(&mut r, actor.catalogue_scope(Permission::ReleaseManage), id)
+            .await
+            .map_err(campaign_not_found)?;
         let can_manage = actor.require_for(Permission::ReleaseManage, c.institution_id).is_ok();
         Ok((c, can_manage))
     }
@@ -72,18 +80,19 @@ impl App {
         let institution = actor.institution_id().ok_or(AppError::Forbidden)?;
         let mut errors = ValidationErrors::new();
         let title = tto_domain::validation::required_text(&mut errors, "title", title, 200);
-        let description =
-            tto_domain::validation::optional_text(&mut errors, "description", Some(description), 5000).unwrap_or_default();
+        let description = tto_domain::validation::optional_text(&mut errors, "description", Some(description), 5000)
+            .unwrap_or_default();
         if achievements.is_empty() {
             errors.add("achievements", Violation::Required);
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if achievements.iter().any(|a| !seen.insert(*a)) {
+            errors.add("achievements", Violation::Duplicate { value: "achievement".into() });
         }
         let candidates = self.release_candidates(actor).await?;
         for id in achievements {
             if !candidates.items.iter().any(|c| c.achievement_id.0 == *id) {
-                errors.add(
-                    "achievements",
-                    rule("not_a_release_candidate", id.to_string()),
-                );
+                errors.add("achievements", rule("not_a_release_candidate", id.to_string()));
             }
         }
         let (Some(title), true) = (title, errors.is_empty()) else { return Err(errors.into()) };
@@ -99,7 +108,9 @@ impl App {
         actor.require(Permission::ReleaseManage)?;
         let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
         let before = repo::get(&mut tx, Scope::All, id).await.map_err(campaign_not_found)?;
-        actor.require_for(Permission::ReleaseManage, before.institution_id).map_err(|_| AppError::NotFound { entity: "release campaign" })?;
+        actor
+            .require_for(Permission::ReleaseManage, before.institution_id)
+            .map_err(|_| AppError::NotFound { entity: "release campaign" })?;
         if before.version != version {
             return Err(AppError::conflict("version", Violation::StaleVersion));
         }

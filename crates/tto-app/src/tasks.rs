@@ -21,6 +21,9 @@ pub struct TaskReport {
     pub notices_waiting: usize,
     pub listings_closed: usize,
     pub auctions_closed: usize,
+    /// Records that could not be closed because of a fault (logged; the run goes on, and the
+    /// next run tries again).
+    pub failed: usize,
 }
 
 impl App {
@@ -51,7 +54,11 @@ impl App {
                     tx.rollback().await?;
                     report.notices_waiting += 1;
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    tx.rollback().await?;
+                    tracing::error!(notice = n.id, error = %e, "closing a notice failed");
+                    report.failed += 1;
+                }
             }
         }
         for l in due_listings {
@@ -61,9 +68,17 @@ impl App {
                 tx.rollback().await?;
                 continue;
             }
-            self.close_listing_in(&mut tx, &fresh).await?;
-            tx.commit().await?;
-            report.listings_closed += 1;
+            match self.close_listing_in(&mut tx, &fresh).await {
+                Ok(()) => {
+                    tx.commit().await?;
+                    report.listings_closed += 1;
+                }
+                Err(e) => {
+                    tx.rollback().await?;
+                    tracing::error!(listing = l.id, error = %e, "closing a listing failed");
+                    report.failed += 1;
+                }
+            }
         }
         for a in due_auctions {
             let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
@@ -72,9 +87,17 @@ impl App {
                 tx.rollback().await?;
                 continue;
             }
-            self.close_auction_in(&mut tx, &fresh).await?;
-            tx.commit().await?;
-            report.auctions_closed += 1;
+            match self.close_auction_in(&mut tx, &fresh).await {
+                Ok(()) => {
+                    tx.commit().await?;
+                    report.auctions_closed += 1;
+                }
+                Err(e) => {
+                    tx.rollback().await?;
+                    tracing::error!(auction = a.id, error = %e, "closing an auction failed");
+                    report.failed += 1;
+                }
+            }
         }
         Ok(report)
     }

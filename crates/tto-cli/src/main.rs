@@ -3,6 +3,7 @@
 
 mod config;
 mod demo;
+mod demo_deals;
 mod transfer;
 
 use std::io::{BufReader, IsTerminal};
@@ -15,7 +16,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use tto_app::import::ImportError;
-use tto_app::{Actor, App, Settings, SystemClock};
+use tto_app::{Actor, App, FixedClock, Settings, SystemClock};
 use tto_store::{Store, StoreOptions};
 
 use crate::config::Config;
@@ -47,6 +48,10 @@ enum Command {
         /// Address to listen on, e.g. 0.0.0.0:8080.
         #[arg(long)]
         bind: Option<String>,
+        /// Seconds between runs of the scheduled tasks (closing notices, listings and
+        /// auctions); 0 turns the scheduler off (run `tto tasks run` from cron instead).
+        #[arg(long, default_value_t = 60)]
+        task_interval: u64,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -90,6 +95,11 @@ enum Command {
         #[command(subcommand)]
         what: UserWhat,
     },
+    /// Scheduled tasks.
+    Tasks {
+        #[command(subcommand)]
+        what: TasksWhat,
+    },
     /// Print generated documentation.
     Docs {
         #[command(subcommand)]
@@ -129,6 +139,23 @@ enum ExportWhat {
 enum AuditWhat {
     /// Recompute the hash chain; exit 0 when intact, 1 naming the first bad event.
     Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Verify a deal's evidence pack (ZIP) against the audit trail: file hashes, event
+    /// hashes, the events in the database's chain, and the chain itself. Exit 0 when it
+    /// verifies, 1 naming the problem.
+    VerifyPack {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum TasksWhat {
+    /// Close the notices, listings and auctions that are due, once.
+    Run {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -235,6 +262,26 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// Runs the scheduled tasks every `interval` until the process ends. Several nodes may run
+/// it: each closing re-checks the record under the write lock (see `tto_app::tasks`).
+fn spawn_scheduler(app: App, interval: std::time::Duration) {
+    if interval.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match app.run_due_tasks().await {
+                Ok(r) if r == tto_app::tasks::TaskReport::default() => {}
+                Ok(r) => tracing::info!(?r, "scheduled tasks"),
+                Err(e) => tracing::error!(error = %e, "scheduled tasks failed"),
+            }
+        }
+    });
+}
+
 async fn serve(app: App, config: &Config, bind: &str, secure_cookies: bool) -> anyhow::Result<()> {
     let web = tto_web::WebConfig { secure_cookies, public_url: config.public_url().trim_end_matches('/').to_string() };
     let router = tto_web::router(app, web);
@@ -306,9 +353,10 @@ async fn import_rows(app: &App, rows: Vec<tto_app::import::ImportRow>, label: &'
 
 async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { db, bind } => {
+        Command::Serve { db, bind, task_interval } => {
             let app = open_app(&config, &database_url(&config, &db)).await?;
             let bind = bind.unwrap_or_else(|| config.bind.clone());
+            spawn_scheduler(app.clone(), std::time::Duration::from_secs(task_interval));
             serve(app, &config, &bind, config.secure_cookies).await?;
         }
         Command::Migrate { db } => {
@@ -331,11 +379,25 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let existing = app.institutions().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             if existing.is_empty() {
                 eprintln!("loading demo data into {} …", db_path.display());
-                demo::seed_accounts(&app).await?;
+                // The demo's history starts 40 days ago, on a clock the seeding moves forward,
+                // so the audit trail stays in time order.
+                let now = time::OffsetDateTime::now_utc();
+                let clock = Arc::new(FixedClock::new(now - time::Duration::days(40)));
+                let seeding = App::new(
+                    app.store().clone(),
+                    app.policy().clone(),
+                    app.chains().clone(),
+                    clock.clone(),
+                    app.settings().clone(),
+                );
+                demo::seed_accounts(&seeding).await?;
                 let count = achievements.unwrap_or_else(demo::record_count);
-                let rows = demo::rows(count, app.chains())?;
-                if !import_rows(&app, rows, "achievements").await? {
+                let rows = demo::rows(count, seeding.chains())?;
+                if !import_rows(&seeding, rows, "achievements").await? {
                     bail!("the demo data did not load");
+                }
+                if !demo_deals::seed(&seeding, &clock, now).await.context("demo deals")? {
+                    eprintln!("too few achievements for the demo deals; skipped them");
                 }
             } else if achievements.is_some() {
                 bail!("{} already holds data; add --fresh to rebuild it with a different size", db_path.display());
@@ -344,6 +406,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
             print_demo_banner(&bind);
             if !no_serve {
+                spawn_scheduler(app.clone(), std::time::Duration::from_secs(60));
                 serve(app, &config, &bind, false).await?;
             }
         }
@@ -412,6 +475,32 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     println!("audit chain BROKEN at event {seq}: {reason}");
                     return Ok(ExitCode::FAILURE);
                 }
+            }
+        }
+        Command::Audit { what: AuditWhat::VerifyPack { file, db } } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let app = open_app(&config, &database_url(&config, &db)).await?;
+            match app.verify_evidence_pack(&bytes).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                Ok(r) => println!(
+                    "evidence pack of deal {} verified: {} files, {} audit events, all in the intact audit chain of {} events",
+                    r.deal_id, r.files, r.events, r.chain_events
+                ),
+                Err(problem) => {
+                    println!("evidence pack does NOT verify: {problem}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Tasks { what: TasksWhat::Run { db } } => {
+            let app = open_app(&config, &database_url(&config, &db)).await?;
+            let r = app.run_due_tasks().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "closed {} notices ({} waiting on objections), {} listings, {} auctions",
+                r.notices_closed, r.notices_waiting, r.listings_closed, r.auctions_closed
+            );
+            if r.failed > 0 {
+                println!("{} could not be closed (see the log); the next run tries again", r.failed);
+                return Ok(ExitCode::FAILURE);
             }
         }
         Command::User { what: UserWhat::Create { username, display_name, institution, roles, db } } => {

@@ -338,3 +338,97 @@ fn help_is_everywhere() {
     let out = tto(&["no-such-command"], &dir);
     assert!(!out.status.success());
 }
+
+/// A deal under notice at JMU with HHU as buyer, made through the application; returns its
+/// evidence pack.
+async fn deal_pack(url: &str) -> Vec<u8> {
+    let store = tto_store::Store::connect(url, &Default::default()).await.unwrap();
+    let app = tto_app::App::new(
+        store,
+        tto_app::policy_files::embedded_policy().unwrap(),
+        tto_app::policy_files::embedded_chains().unwrap(),
+        std::sync::Arc::new(tto_app::SystemClock),
+        tto_app::Settings::default(),
+    );
+    let system = tto_app::Actor::system("test");
+    let institutions = app.institutions().await.unwrap();
+    let id_of = |short: &str| institutions.iter().find(|i| i.fields.short_code == short).unwrap().id;
+    let draft = tto_domain::achievement::AchievementDraft {
+        title: "一种耐高温陶瓷涂层".into(),
+        summary: "涂层在 1200 ℃ 下保持稳定。".into(),
+        discipline: "材料科学与工程".into(),
+        kind: "invention_patent".into(),
+        trl: "5".into(),
+        funding_source: "fiscal".into(),
+        confidentiality: "public".into(),
+        contributors: vec![tto_domain::achievement::ContributorDraft {
+            person_id: None,
+            name: "张伟".into(),
+            share: "100".into(),
+            main: true,
+        }],
+        job_related: true,
+        ..Default::default()
+    };
+    let a = app.create_achievement(&system, Some(id_of("JMU")), &draft, None, None).await.unwrap();
+    app.transition_achievement(&system, a.id, None, tto_domain::AchievementAction::Register).await.unwrap();
+    let deal = app
+        .create_deal(
+            &system,
+            &tto_domain::deal::DealDraft {
+                title: "陶瓷涂层专利转让".into(),
+                mode: "transfer".into(),
+                route: "agreement".into(),
+                price: "800000".into(),
+                counterparty: Some(id_of("HHU").0),
+                achievements: vec![a.id.0],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let today = app.today();
+    let end = today + time::Duration::days(20);
+    app.start_deal_notice(&system, deal.id, deal.version, &today.to_string(), &end.to_string()).await.unwrap();
+    let (_, bytes) =
+        app.evidence_pack(&system, deal.id, |_, _| "<!doctype html><title>summary</title>".into()).await.unwrap();
+    app.store().close().await;
+    bytes
+}
+
+#[tokio::test]
+async fn evidence_packs_verify_against_the_audit_trail_and_tampering_is_named() {
+    let cases = cases("evidence-pack").await;
+    for case in &cases {
+        prepare(case).await;
+        let pack = case.dir.join("evidence.zip");
+        std::fs::write(&pack, deal_pack(&case.url).await).unwrap();
+        let out = tto(&["audit", "verify-pack", "evidence.zip"], &case.dir);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("evidence pack of deal 1 verified"), "{}", text(&out));
+
+        // The scheduled task has nothing due yet (the notice runs for 20 more days).
+        let out = tto(&["tasks", "run"], &case.dir);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("closed 0 notices"), "{}", text(&out));
+
+        // Not a pack at all.
+        std::fs::write(case.dir.join("junk.zip"), b"not a zip").unwrap();
+        let out = tto(&["audit", "verify-pack", "junk.zip"], &case.dir);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(text(&out).contains("not an evidence pack"), "{}", text(&out));
+        // A missing file is a clear error, not a panic.
+        let out = tto(&["audit", "verify-pack", "missing.zip"], &case.dir);
+        assert!(!out.status.success());
+        assert!(text(&out).contains("cannot read missing.zip"), "{}", text(&out));
+
+        // The database's trail edited after the pack was made: the pack no longer matches it.
+        let mut conn = AnyConnection::connect(&case.url).await.unwrap();
+        conn.execute("UPDATE audit_event SET actor_label = 'mallory' WHERE entity_type = 'deal'").await.unwrap();
+        let out = tto(&["audit", "verify-pack", "evidence.zip"], &case.dir);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(text(&out).contains("differs from the database's audit chain"), "{}", text(&out));
+        conn.close().await.unwrap();
+    }
+    finish(cases).await;
+}

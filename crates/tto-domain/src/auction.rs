@@ -40,11 +40,19 @@ pub fn minimum_bid(a: &AuctionState) -> Money {
 }
 
 /// Checks a bid placed at `now` by a bidder whose registration is `bidder`.
-pub fn check_bid(a: &AuctionState, bidder: Option<BidderStatus>, amount: Money, now: OffsetDateTime) -> Result<(), Violation> {
+pub fn check_bid(
+    a: &AuctionState,
+    bidder: Option<BidderStatus>,
+    amount: Money,
+    now: OffsetDateTime,
+) -> Result<(), Violation> {
     match bidder {
         Some(BidderStatus::Approved) => {}
         _ => {
-            return Err(Violation::Rule { code: "bidder_not_approved", detail: "only registered and approved bidders may bid".into() });
+            return Err(Violation::Rule {
+                code: "bidder_not_approved",
+                detail: "only registered and approved bidders may bid".into(),
+            });
         }
     }
     if a.status != MarketStatus::Open || now >= a.ends_at {
@@ -63,7 +71,12 @@ pub fn check_bid(a: &AuctionState, bidder: Option<BidderStatus>, amount: Money, 
 
 /// The end after a bid at `now`: a bid in the last `window` moves the end to `now + extension`
 /// (anti-sniping), so others can answer it.
-pub fn end_after_bid(ends_at: OffsetDateTime, now: OffsetDateTime, window: Duration, extension: Duration) -> OffsetDateTime {
+pub fn end_after_bid(
+    ends_at: OffsetDateTime,
+    now: OffsetDateTime,
+    window: Duration,
+    extension: Duration,
+) -> OffsetDateTime {
     if now >= ends_at - window { ends_at.max(now + extension) } else { ends_at }
 }
 
@@ -76,7 +89,13 @@ pub struct MarketSettings {
     pub ends_at: OffsetDateTime,
 }
 
-pub fn check_settings(price: Money, increment: Option<Money>, starts_at: OffsetDateTime, ends_at: OffsetDateTime, now: OffsetDateTime) -> Result<MarketSettings, ValidationErrors> {
+pub fn check_settings(
+    price: Money,
+    increment: Option<Money>,
+    starts_at: OffsetDateTime,
+    ends_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<MarketSettings, ValidationErrors> {
     let mut errors = ValidationErrors::new();
     if price.is_zero() || price.is_negative() {
         errors.add("price", Violation::OutOfRange { min: "0.01".into(), max: Money::MAX.to_grouped() });
@@ -115,15 +134,29 @@ mod tests {
         let now = datetime!(2026-11-29 09:30 UTC);
         let a = auction();
         assert!(check_bid(&a, Some(BidderStatus::Approved), Money::yuan(100_000), now).is_ok());
-        assert_eq!(check_bid(&a, Some(BidderStatus::Approved), Money::yuan(99_999), now).unwrap_err().code(), "below_reserve");
-        let with_bid = AuctionState { highest: Some(Money::yuan(100_000)), ..a };
-        assert_eq!(check_bid(&with_bid, Some(BidderStatus::Approved), Money::yuan(104_999), now).unwrap_err().code(), "below_increment");
-        assert!(check_bid(&with_bid, Some(BidderStatus::Approved), Money::yuan(105_000), now).is_ok());
-        assert_eq!(check_bid(&a, Some(BidderStatus::Registered), Money::yuan(200_000), now).unwrap_err().code(), "bidder_not_approved");
-        assert_eq!(check_bid(&a, None, Money::yuan(200_000), now).unwrap_err().code(), "bidder_not_approved");
-        assert_eq!(check_bid(&a, Some(BidderStatus::Approved), Money::yuan(200_000), a.ends_at).unwrap_err().code(), "auction_closed");
         assert_eq!(
-            check_bid(&a, Some(BidderStatus::Approved), Money::yuan(200_000), datetime!(2026-11-29 08:00 UTC)).unwrap_err().code(),
+            check_bid(&a, Some(BidderStatus::Approved), Money::yuan(99_999), now).unwrap_err().code(),
+            "below_reserve"
+        );
+        let with_bid = AuctionState { highest: Some(Money::yuan(100_000)), ..a };
+        assert_eq!(
+            check_bid(&with_bid, Some(BidderStatus::Approved), Money::yuan(104_999), now).unwrap_err().code(),
+            "below_increment"
+        );
+        assert!(check_bid(&with_bid, Some(BidderStatus::Approved), Money::yuan(105_000), now).is_ok());
+        assert_eq!(
+            check_bid(&a, Some(BidderStatus::Registered), Money::yuan(200_000), now).unwrap_err().code(),
+            "bidder_not_approved"
+        );
+        assert_eq!(check_bid(&a, None, Money::yuan(200_000), now).unwrap_err().code(), "bidder_not_approved");
+        assert_eq!(
+            check_bid(&a, Some(BidderStatus::Approved), Money::yuan(200_000), a.ends_at).unwrap_err().code(),
+            "auction_closed"
+        );
+        assert_eq!(
+            check_bid(&a, Some(BidderStatus::Approved), Money::yuan(200_000), datetime!(2026-11-29 08:00 UTC))
+                .unwrap_err()
+                .code(),
             "auction_not_started"
         );
     }

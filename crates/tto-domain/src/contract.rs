@@ -68,7 +68,8 @@ impl ContractTerms {
         }
         let amount = money(&mut errors, "amount", &d.amount, true);
         let signed_on = errors.collect("signed_on", parse_date(&d.signed_on));
-        let rows: Vec<&(String, String)> = d.schedule.iter().filter(|(a, b)| !(a.trim().is_empty() && b.trim().is_empty())).collect();
+        let rows: Vec<&(String, String)> =
+            d.schedule.iter().filter(|(a, b)| !(a.trim().is_empty() && b.trim().is_empty())).collect();
         if rows.is_empty() {
             errors.add("schedule", Violation::Required);
         }
@@ -86,13 +87,8 @@ impl ContractTerms {
         {
             let total: Money = schedule.iter().map(|i| i.amount).sum();
             if total != amount {
-                errors.add(
-                    "schedule",
-                    Violation::Rule {
-                        code: "schedule_total",
-                        detail: format!("{total} / {amount}"),
-                    },
-                );
+                errors
+                    .add("schedule", Violation::Rule { code: "schedule_total", detail: format!("{total} / {amount}") });
             }
         }
         schedule.sort_by_key(|i| i.due_on);
@@ -116,18 +112,30 @@ pub struct Registration {
 }
 
 impl Registration {
-    pub fn validate(number: &str, registered_on: &str, certified: &str, authority: &str, contract: &ContractTerms) -> Result<Registration, ValidationErrors> {
+    pub fn validate(
+        number: &str,
+        registered_on: &str,
+        certified: &str,
+        authority: &str,
+        contract: &ContractTerms,
+    ) -> Result<Registration, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let number = required_text(&mut errors, "registration_number", number, 100);
         let day = errors.collect("registered_on", parse_date(registered_on));
         if day.is_some_and(|d| d < contract.signed_on) {
-            errors.add("registered_on", Violation::Rule { code: "before_signing", detail: "registered before the contract was signed".into() });
+            errors.add(
+                "registered_on",
+                Violation::Rule { code: "before_signing", detail: "registered before the contract was signed".into() },
+            );
         }
         let certified = money(&mut errors, "certified_amount", certified, false);
         if certified.is_some_and(|c| c > contract.amount) {
             errors.add(
                 "certified_amount",
-                Violation::Rule { code: "certified_above_amount", detail: "the certified amount exceeds the contract amount".into() },
+                Violation::Rule {
+                    code: "certified_above_amount",
+                    detail: "the certified amount exceeds the contract amount".into(),
+                },
             );
         }
         let authority = required_text(&mut errors, "authority", authority, 200);
@@ -142,20 +150,19 @@ impl Registration {
 
 /// Checks a payment against what was already received: it may not take the total above the
 /// contract amount.
-pub fn check_payment(amount: &str, received_on: &str, already: Money, contract: &ContractTerms) -> Result<(Money, Date), ValidationErrors> {
+pub fn check_payment(
+    amount: &str,
+    received_on: &str,
+    already: Money,
+    contract: &ContractTerms,
+) -> Result<(Money, Date), ValidationErrors> {
     let mut errors = ValidationErrors::new();
     let value = money(&mut errors, "amount", amount, true);
     let day = errors.collect("received_on", parse_date(received_on));
     if let Some(v) = value
         && already.checked_add(v).is_none_or(|t| t > contract.amount)
     {
-        errors.add(
-            "amount",
-            Violation::Rule {
-                code: "payments_exceed_amount",
-                detail: contract.amount.to_string(),
-            },
-        );
+        errors.add("amount", Violation::Rule { code: "payments_exceed_amount", detail: contract.amount.to_string() });
     }
     match (value, day) {
         (Some(v), Some(d)) if errors.is_empty() => Ok((v, d)),
@@ -195,6 +202,9 @@ mod tests {
         let codes: Vec<&str> = e.errors.iter().map(|e| e.violation.code()).collect();
         assert_eq!(codes, ["before_signing", "certified_above_amount"]);
         assert!(check_payment("300000", "2026-12-01", Money::ZERO, &c).is_ok());
-        assert_eq!(check_payment("300000.01", "2026-12-01", Money::yuan(700_000), &c).unwrap_err().errors[0].violation.code(), "payments_exceed_amount");
+        assert_eq!(
+            check_payment("300000.01", "2026-12-01", Money::yuan(700_000), &c).unwrap_err().errors[0].violation.code(),
+            "payments_exceed_amount"
+        );
     }
 }

@@ -43,14 +43,18 @@ pub struct DealFacts {
 /// `min_days`: the notice minimum.
 pub fn verdict(f: &DealFacts, qualifying: &[String], min_days: u32) -> Verdict {
     let route_ok = qualifying.iter().any(|r| r == f.route.code());
-    let mut conditions = vec![Condition { code: "route_qualifies", met: route_ok, args: vec![("route", f.route.code().to_string())] }];
+    let mut conditions =
+        vec![Condition { code: "route_qualifies", met: route_ok, args: vec![("route", f.route.code().to_string())] }];
     match f.route {
         PricingRoute::Agreement => {
             conditions.push(Condition { code: "notice_completed", met: f.notice_closed, args: vec![] });
             conditions.push(Condition {
                 code: "notice_long_enough",
                 met: f.notice_days.is_some_and(|d| d >= i64::from(min_days)),
-                args: vec![("days", f.notice_days.map(|d| d.to_string()).unwrap_or_else(|| "0".into())), ("minimum", min_days.to_string())],
+                args: vec![
+                    ("days", f.notice_days.map(|d| d.to_string()).unwrap_or_else(|| "0".into())),
+                    ("minimum", min_days.to_string()),
+                ],
             });
             conditions.push(Condition {
                 code: "no_upheld_objection",
@@ -59,7 +63,11 @@ pub fn verdict(f: &DealFacts, qualifying: &[String], min_days: u32) -> Verdict {
             });
         }
         PricingRoute::Listing | PricingRoute::Auction => {
-            conditions.push(Condition { code: "market_closed_with_buyer", met: f.market_closed_with_buyer, args: vec![] });
+            conditions.push(Condition {
+                code: "market_closed_with_buyer",
+                met: f.market_closed_with_buyer,
+                args: vec![],
+            });
         }
     }
     conditions.push(Condition { code: "price_fixed", met: f.priced, args: vec![] });
@@ -102,6 +110,8 @@ mod tests {
             market_closed_with_buyer: true,
         };
         assert!(verdict(&facts, &routes(), 15).qualifies);
-        assert!(!verdict(&DealFacts { market_closed_with_buyer: false, priced: false, ..facts }, &routes(), 15).qualifies);
+        assert!(
+            !verdict(&DealFacts { market_closed_with_buyer: false, priced: false, ..facts }, &routes(), 15).qualifies
+        );
     }
 }

@@ -37,10 +37,19 @@ code_enum! {
 
 /// Checks a notice period: starts today or later, lasts at least `min_days` (both ends
 /// counted).
-pub fn check_period(starts_on: Date, ends_on: Date, today: Date, min_days: u32, rule: &str) -> Result<(), ValidationErrors> {
+pub fn check_period(
+    starts_on: Date,
+    ends_on: Date,
+    today: Date,
+    min_days: u32,
+    rule: &str,
+) -> Result<(), ValidationErrors> {
     let mut errors = ValidationErrors::new();
     if starts_on < today {
-        errors.add("starts_on", Violation::Rule { code: "in_the_past", detail: "the notice cannot start in the past".into() });
+        errors.add(
+            "starts_on",
+            Violation::Rule { code: "in_the_past", detail: "the notice cannot start in the past".into() },
+        );
     }
     if notice_days(starts_on, ends_on) < i64::from(min_days) {
         errors.add(
@@ -54,7 +63,10 @@ pub fn check_period(starts_on: Date, ends_on: Date, today: Date, min_days: u32, 
 /// Whether an objection may be filed on `today`.
 pub fn accepts_objections(status: NoticeStatus, starts_on: Date, ends_on: Date, today: Date) -> Result<(), Violation> {
     if status != NoticeStatus::Open || today < starts_on || today > ends_on {
-        return Err(Violation::Rule { code: "notice_not_open", detail: "objections are accepted only while the notice runs".into() });
+        return Err(Violation::Rule {
+            code: "notice_not_open",
+            detail: "objections are accepted only while the notice runs".into(),
+        });
     }
     Ok(())
 }
@@ -65,7 +77,10 @@ pub fn may_close(status: NoticeStatus, ends_on: Date, today: Date, open_objectio
         return Err(Violation::Rule { code: "notice_not_open", detail: "the notice is not open".into() });
     }
     if today <= ends_on {
-        return Err(Violation::Rule { code: "notice_not_finished", detail: format!("the notice runs until {ends_on}") });
+        return Err(Violation::Rule {
+            code: "notice_not_finished",
+            detail: format!("the notice runs until {ends_on}"),
+        });
     }
     if open_objections > 0 {
         return Err(Violation::Rule { code: "objection_open", detail: "an objection is still open".into() });
@@ -88,7 +103,9 @@ impl ObjectionInput {
         let contact = required_text(&mut errors, "contact", contact, 200);
         let content = required_text(&mut errors, "content", content, 5000);
         match (name, contact, content) {
-            (Some(name), Some(contact), Some(content)) if errors.is_empty() => Ok(ObjectionInput { name, contact, content }),
+            (Some(name), Some(contact), Some(content)) if errors.is_empty() => {
+                Ok(ObjectionInput { name, contact, content })
+            }
             _ => Err(errors),
         }
     }

@@ -6,7 +6,9 @@ use time::{Date, OffsetDateTime};
 use tto_domain::contract::{ContractCategory, ContractTerms, Installment, Registration};
 use tto_domain::{InstitutionId, Money};
 
-use crate::codec::{corrupt, date_col, format_date, format_timestamp, i64_col, opt_i64_col, opt_str_col, str_col, ts_col};
+use crate::codec::{
+    corrupt, date_col, format_date, format_timestamp, i64_col, opt_i64_col, opt_str_col, str_col, ts_col,
+};
 use crate::sql::Sql;
 use crate::{Conn, Result, Scope, StoreError, WriteTx};
 
@@ -207,7 +209,12 @@ pub async fn list(db: &mut impl Conn, scope: Scope, filter: &ContractFilter, lim
         .collect()
 }
 
-pub async fn insert(tx: &mut WriteTx, institution: InstitutionId, deal: Option<i64>, terms: &ContractTerms) -> Result<Contract> {
+pub async fn insert(
+    tx: &mut WriteTx,
+    institution: InstitutionId,
+    deal: Option<i64>,
+    terms: &ContractTerms,
+) -> Result<Contract> {
     let now = format_timestamp(tx.now());
     let mut q = Sql::new(
         "INSERT INTO tech_contract (institution_id, deal_id, category, title, buyer_id, amount_fen, signed_on, \
@@ -228,14 +235,22 @@ pub async fn insert(tx: &mut WriteTx, institution: InstitutionId, deal: Option<i
     .push(") RETURNING id");
     let id = i64_col(&q.fetch_one(tx.conn()).await?, "id")?;
     for (position, i) in terms.schedule.iter().enumerate() {
-        let mut q =
-            Sql::new("INSERT INTO contract_installment (contract_id, institution_id, position, due_on, amount_fen) VALUES (");
-        q.values([id.into(), institution.0.into(), (position as i64).into(), format_date(i.due_on).into(), i.amount.fen().into()])
-            .push(")");
+        let mut q = Sql::new(
+            "INSERT INTO contract_installment (contract_id, institution_id, position, due_on, amount_fen) VALUES (",
+        );
+        q.values([
+            id.into(),
+            institution.0.into(),
+            (position as i64).into(),
+            format_date(i.due_on).into(),
+            i.amount.fen().into(),
+        ])
+        .push(")");
         q.execute(tx.conn()).await?;
     }
     let saved = get(tx, Scope::All, id).await?;
-    tx.record(Some(institution), "contract.create", "tech_contract", &id.to_string(), None, Some(&snapshot(&saved))).await?;
+    tx.record(Some(institution), "contract.create", "tech_contract", &id.to_string(), None, Some(&snapshot(&saved)))
+        .await?;
     Ok(saved)
 }
 
@@ -266,9 +281,16 @@ pub async fn register(tx: &mut WriteTx, before: &Contract, r: &Registration) -> 
     Ok(saved)
 }
 
-pub async fn add_payment(tx: &mut WriteTx, before: &Contract, amount: Money, received_on: Date, reference: &str) -> Result<Contract> {
-    let mut q =
-        Sql::new("INSERT INTO contract_payment (contract_id, institution_id, amount_fen, received_on, reference, created_at) VALUES (");
+pub async fn add_payment(
+    tx: &mut WriteTx,
+    before: &Contract,
+    amount: Money,
+    received_on: Date,
+    reference: &str,
+) -> Result<Contract> {
+    let mut q = Sql::new(
+        "INSERT INTO contract_payment (contract_id, institution_id, amount_fen, received_on, reference, created_at) VALUES (",
+    );
     q.values([
         before.id.into(),
         before.institution_id.0.into(),

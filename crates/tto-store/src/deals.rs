@@ -6,7 +6,9 @@ use time::{Date, OffsetDateTime};
 use tto_domain::deal::{DealMode, DealStatus, DealTerms, PricingRoute};
 use tto_domain::{AchievementId, Confidentiality, InstitutionId, Money};
 
-use crate::codec::{bool_col, corrupt, format_date, format_timestamp, i64_col, opt_date_col, opt_i64_col, opt_str_col, str_col, ts_col};
+use crate::codec::{
+    bool_col, corrupt, format_date, format_timestamp, i64_col, opt_date_col, opt_i64_col, opt_str_col, str_col, ts_col,
+};
 use crate::sql::Sql;
 use crate::{Conn, Result, Scope, StoreError, WriteTx};
 
@@ -199,8 +201,9 @@ pub async fn list(db: &mut impl Conn, scope: Scope, filter: &DealFilter, limit: 
 
 /// Deals of an achievement that are neither completed nor cancelled, with their modes.
 pub async fn running_for_achievement(db: &mut impl Conn, achievement: AchievementId) -> Result<Vec<(i64, DealMode)>> {
-    let mut q =
-        Sql::new("SELECT d.id, d.mode FROM deal d JOIN deal_achievement x ON x.deal_id = d.id WHERE x.achievement_id = ");
+    let mut q = Sql::new(
+        "SELECT d.id, d.mode FROM deal d JOIN deal_achievement x ON x.deal_id = d.id WHERE x.achievement_id = ",
+    );
     q.bind(achievement.0).push(" AND d.status NOT IN ('completed', 'cancelled') ORDER BY d.id");
     q.fetch_all(db.conn())
         .await?
@@ -209,12 +212,18 @@ pub async fn running_for_achievement(db: &mut impl Conn, achievement: Achievemen
         .collect()
 }
 
-async fn write_items(tx: &mut WriteTx, id: i64, institution: InstitutionId, achievements: &[AchievementId]) -> Result<()> {
+async fn write_items(
+    tx: &mut WriteTx,
+    id: i64,
+    institution: InstitutionId,
+    achievements: &[AchievementId],
+) -> Result<()> {
     let mut q = Sql::new("DELETE FROM deal_achievement WHERE deal_id = ");
     q.bind(id);
     q.execute(tx.conn()).await?;
     for (position, a) in achievements.iter().enumerate() {
-        let mut q = Sql::new("INSERT INTO deal_achievement (deal_id, achievement_id, institution_id, position) VALUES (");
+        let mut q =
+            Sql::new("INSERT INTO deal_achievement (deal_id, achievement_id, institution_id, position) VALUES (");
         q.values([id.into(), a.0.into(), institution.0.into(), (position as i64).into()]).push(")");
         q.execute(tx.conn()).await?;
     }
@@ -258,7 +267,12 @@ pub async fn insert(
 }
 
 /// Replaces the terms and achievements of a draft deal.
-pub async fn update_terms(tx: &mut WriteTx, before: &Deal, terms: &DealTerms, achievements: &[AchievementId]) -> Result<Deal> {
+pub async fn update_terms(
+    tx: &mut WriteTx,
+    before: &Deal,
+    terms: &DealTerms,
+    achievements: &[AchievementId],
+) -> Result<Deal> {
     let mut q = Sql::new("UPDATE deal SET ");
     q.set("title", terms.title.clone())
         .set("mode", terms.mode.code())

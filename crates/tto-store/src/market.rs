@@ -208,7 +208,8 @@ pub async fn insert_listing(
     .push(") RETURNING id");
     let id = i64_col(&q.fetch_one(tx.conn()).await?, "id")?;
     let saved = listing(tx, id).await?;
-    tx.record(Some(institution), "listing.open", "listing", &id.to_string(), None, Some(&listing_snapshot(&saved))).await?;
+    tx.record(Some(institution), "listing.open", "listing", &id.to_string(), None, Some(&listing_snapshot(&saved)))
+        .await?;
     Ok(saved)
 }
 
@@ -260,12 +261,25 @@ pub async fn interests(db: &mut impl Conn, listing: i64) -> Result<Vec<Interest>
         .collect()
 }
 
-pub async fn insert_interest(tx: &mut WriteTx, l: &Listing, party: InstitutionId, user: Option<i64>, note: &str) -> Result<()> {
+pub async fn insert_interest(
+    tx: &mut WriteTx,
+    l: &Listing,
+    party: InstitutionId,
+    user: Option<i64>,
+    note: &str,
+) -> Result<()> {
     let mut q = Sql::new(
         "INSERT INTO listing_interest (listing_id, party_id, institution_id, user_id, note, created_at) VALUES (",
     );
-    q.values([l.id.into(), party.0.into(), l.institution_id.0.into(), user.into(), note.into(), format_timestamp(tx.now()).into()])
-        .push(")");
+    q.values([
+        l.id.into(),
+        party.0.into(),
+        l.institution_id.0.into(),
+        user.into(),
+        note.into(),
+        format_timestamp(tx.now()).into(),
+    ])
+    .push(")");
     q.execute(tx.conn()).await?;
     let after = json!({ "listing_id": l.id, "party_id": party.0, "note": note });
     tx.record(Some(l.institution_id), "listing.interest", "listing", &l.id.to_string(), None, Some(&after)).await
@@ -350,7 +364,8 @@ pub async fn insert_auction(
     .push(") RETURNING id");
     let id = i64_col(&q.fetch_one(tx.conn()).await?, "id")?;
     let saved = auction(tx, id).await?;
-    tx.record(Some(institution), "auction.open", "auction", &id.to_string(), None, Some(&auction_snapshot(&saved))).await?;
+    tx.record(Some(institution), "auction.open", "auction", &id.to_string(), None, Some(&auction_snapshot(&saved)))
+        .await?;
     Ok(saved)
 }
 
@@ -426,15 +441,29 @@ pub async fn bidder(db: &mut impl Conn, auction: i64, party: InstitutionId) -> R
     q.fetch_optional(db.conn()).await?.as_ref().map(bidder_from_row).transpose()
 }
 
-pub async fn insert_bidder(tx: &mut WriteTx, a: &Auction, party: InstitutionId, status: BidderStatus, note: &str) -> Result<()> {
+pub async fn insert_bidder(
+    tx: &mut WriteTx,
+    a: &Auction,
+    party: InstitutionId,
+    status: BidderStatus,
+    note: &str,
+) -> Result<()> {
     let now = format_timestamp(tx.now());
     let decided = (status != BidderStatus::Registered).then(|| now.clone());
     let mut q = Sql::new(
         "INSERT INTO auction_bidder (auction_id, party_id, institution_id, status, note, registered_at, decided_at) \
          VALUES (",
     );
-    q.values([a.id.into(), party.0.into(), a.institution_id.0.into(), status.code().into(), note.into(), now.into(), decided.into()])
-        .push(")");
+    q.values([
+        a.id.into(),
+        party.0.into(),
+        a.institution_id.0.into(),
+        status.code().into(),
+        note.into(),
+        now.into(),
+        decided.into(),
+    ])
+    .push(")");
     q.execute(tx.conn()).await?;
     let after = json!({ "auction_id": a.id, "party_id": party.0, "status": status.code(), "note": note });
     tx.record(Some(a.institution_id), "auction.register", "auction", &a.id.to_string(), None, Some(&after)).await
@@ -498,9 +527,17 @@ pub async fn insert_bid(
     amount: Money,
     extended_to: Option<OffsetDateTime>,
 ) -> Result<Bid> {
-    let mut q = Sql::new("INSERT INTO bid (auction_id, institution_id, party_id, user_id, amount_fen, placed_at) VALUES (");
-    q.values([a.id.into(), a.institution_id.0.into(), party.0.into(), user.into(), amount.fen().into(), format_timestamp(tx.now()).into()])
-        .push(") RETURNING id");
+    let mut q =
+        Sql::new("INSERT INTO bid (auction_id, institution_id, party_id, user_id, amount_fen, placed_at) VALUES (");
+    q.values([
+        a.id.into(),
+        a.institution_id.0.into(),
+        party.0.into(),
+        user.into(),
+        amount.fen().into(),
+        format_timestamp(tx.now()).into(),
+    ])
+    .push(") RETURNING id");
     let id = i64_col(&q.fetch_one(tx.conn()).await?, "id")?;
     let mut after = json!({
         "auction_id": a.id,

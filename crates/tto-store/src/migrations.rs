@@ -31,8 +31,10 @@ macro_rules! embedded {
     };
 }
 
-const MIGRATIONS: &[Embedded] =
-    &[embedded!(1, "0001", "foundation"), embedded!(2, "0002", "accounts"), embedded!(3, "0003", "empowerment_ledger"),
+const MIGRATIONS: &[Embedded] = &[
+    embedded!(1, "0001", "foundation"),
+    embedded!(2, "0002", "accounts"),
+    embedded!(3, "0003", "empowerment_ledger"),
     embedded!(4, "0004", "deals"),
 ];
 

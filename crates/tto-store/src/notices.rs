@@ -9,7 +9,9 @@ use time::{Date, OffsetDateTime};
 use tto_domain::InstitutionId;
 use tto_domain::notice::{NoticeStatus, NoticeSubject, ObjectionInput, ObjectionStatus};
 
-use crate::codec::{corrupt, date_col, format_date, format_timestamp, i64_col, opt_date_col, opt_str_col, str_col, ts_col};
+use crate::codec::{
+    corrupt, date_col, format_date, format_timestamp, i64_col, opt_date_col, opt_str_col, str_col, ts_col,
+};
 use crate::sql::Sql;
 use crate::{Conn, Result, Scope, StoreError, WriteTx};
 
@@ -107,7 +109,11 @@ pub async fn get(db: &mut impl Conn, scope: Scope, id: i64, today: Date) -> Resu
             q.push(" AND n.institution_id = ").bind(i.0);
         }
         Scope::OwnOrPublic(i) => {
-            q.push(" AND (n.institution_id = ").bind(i.0).push(" OR n.starts_on <= ").bind(format_date(today)).push(")");
+            q.push(" AND (n.institution_id = ")
+                .bind(i.0)
+                .push(" OR n.starts_on <= ")
+                .bind(format_date(today))
+                .push(")");
         }
         Scope::Public => {
             q.push(" AND n.starts_on <= ").bind(format_date(today));
@@ -119,7 +125,11 @@ pub async fn get(db: &mut impl Conn, scope: Scope, id: i64, today: Date) -> Resu
 /// Notices of a subject, oldest first.
 pub async fn for_subject(db: &mut impl Conn, subject: NoticeSubject, subject_id: i64) -> Result<Vec<Notice>> {
     let mut q = Sql::new(COLUMNS);
-    q.push(" WHERE n.subject = ").bind(subject.code()).push(" AND n.subject_id = ").bind(subject_id).push(" ORDER BY n.id");
+    q.push(" WHERE n.subject = ")
+        .bind(subject.code())
+        .push(" AND n.subject_id = ")
+        .bind(subject_id)
+        .push(" ORDER BY n.id");
     q.fetch_all(db.conn()).await?.iter().map(from_row).collect()
 }
 
@@ -143,6 +153,7 @@ pub async fn due(db: &mut impl Conn, today: Date) -> Result<Vec<Notice>> {
     q.fetch_all(db.conn()).await?.iter().map(from_row).collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn insert(
     tx: &mut WriteTx,
     institution: InstitutionId,
@@ -174,7 +185,8 @@ pub async fn insert(
     .push(") RETURNING id");
     let id = i64_col(&q.fetch_one(tx.conn()).await?, "id")?;
     let notice = get(tx, Scope::All, id, starts_on).await?;
-    tx.record(Some(institution), "notice.start", "public_notice", &id.to_string(), None, Some(&snapshot(&notice))).await?;
+    tx.record(Some(institution), "notice.start", "public_notice", &id.to_string(), None, Some(&snapshot(&notice)))
+        .await?;
     Ok(notice)
 }
 
@@ -212,7 +224,11 @@ fn objection_from_row(row: &AnyRow) -> Result<Objection> {
         id: i64_col(row, "id")?,
         notice_id: i64_col(row, "notice_id")?,
         institution_id: InstitutionId(i64_col(row, "institution_id")?),
-        input: ObjectionInput { name: str_col(row, "name")?, contact: str_col(row, "contact")?, content: str_col(row, "content")? },
+        input: ObjectionInput {
+            name: str_col(row, "name")?,
+            contact: str_col(row, "contact")?,
+            content: str_col(row, "content")?,
+        },
         status: ObjectionStatus::from_code(&str_col(row, "status")?).map_err(corrupt("status"))?,
         response: opt_str_col(row, "response")?,
         handled_at: opt_str_col(row, "handled_at")?.as_deref().map(crate::parse_timestamp).transpose()?,
@@ -275,7 +291,12 @@ pub async fn insert_objection(tx: &mut WriteTx, notice: &Notice, input: &Objecti
 }
 
 /// Upholds or rejects an objection with the TTO's response.
-pub async fn decide_objection(tx: &mut WriteTx, before: &Objection, status: ObjectionStatus, response: &str) -> Result<Objection> {
+pub async fn decide_objection(
+    tx: &mut WriteTx,
+    before: &Objection,
+    status: ObjectionStatus,
+    response: &str,
+) -> Result<Objection> {
     let now = format_timestamp(tx.now());
     let mut q = Sql::new("UPDATE objection SET ");
     q.set("status", status.code())

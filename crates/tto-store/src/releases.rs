@@ -109,7 +109,9 @@ const COLUMNS: &str = "SELECT c.id, c.institution_id, i.name AS institution_name
 async fn from_row(db: &mut impl Conn, row: &AnyRow) -> Result<Campaign> {
     let id = i64_col(row, "id")?;
     let mut q = Sql::new(ITEM_COLUMNS);
-    q.push(" JOIN release_item r ON r.achievement_id = a.id WHERE r.campaign_id = ").bind(id).push(" ORDER BY r.position");
+    q.push(" JOIN release_item r ON r.achievement_id = a.id WHERE r.campaign_id = ")
+        .bind(id)
+        .push(" ORDER BY r.position");
     let items = q.fetch_all(db.conn()).await?.iter().map(item_from_row).collect::<Result<Vec<_>>>()?;
     Ok(Campaign {
         id,
@@ -189,12 +191,18 @@ pub async fn insert(
     .push(") RETURNING id");
     let id = i64_col(&q.fetch_one(tx.conn()).await?, "id")?;
     for (position, a) in achievements.iter().enumerate() {
-        let mut q = Sql::new("INSERT INTO release_item (campaign_id, achievement_id, institution_id, position) SELECT ");
-        q.bind(id).push(", a.id, a.institution_id, ").bind(position as i64).push(" FROM achievement a WHERE a.id = ").bind(a.0);
+        let mut q =
+            Sql::new("INSERT INTO release_item (campaign_id, achievement_id, institution_id, position) SELECT ");
+        q.bind(id)
+            .push(", a.id, a.institution_id, ")
+            .bind(position as i64)
+            .push(" FROM achievement a WHERE a.id = ")
+            .bind(a.0);
         q.execute(tx.conn()).await?;
     }
     let saved = get(tx, Scope::All, id).await?;
-    tx.record(Some(institution), "release.create", "release_campaign", &id.to_string(), None, Some(&snapshot(&saved))).await?;
+    tx.record(Some(institution), "release.create", "release_campaign", &id.to_string(), None, Some(&snapshot(&saved)))
+        .await?;
     Ok(saved)
 }
 

@@ -192,6 +192,32 @@ mod tests {
         wanted.extend(Stage::ALL.iter().map(|c| format!("ledger.stage.{}", c.code())));
         wanted.extend(Recognition::ALL.iter().map(|c| format!("ledger.recognition.{}", c.code())));
         wanted.extend(ConversionMode::ALL.iter().map(|c| format!("ledger.mode.{}", c.code())));
+        use tto_domain::auction::{BidderStatus, MarketStatus};
+        use tto_domain::contract::ContractCategory;
+        use tto_domain::deal::{DealAction, DealMode, DealStatus, PricingRoute};
+        use tto_domain::notice::{NoticeStatus, ObjectionStatus};
+        wanted.extend(DealMode::ALL.iter().map(|c| format!("deal.mode.{}", c.code())));
+        wanted.extend(PricingRoute::ALL.iter().map(|c| format!("deal.route.{}", c.code())));
+        wanted.extend(DealStatus::ALL.iter().map(|c| format!("deal.status.{}", c.code())));
+        wanted.extend(DealAction::ALL.iter().map(|c| format!("deal.action.{}", c.code())));
+        wanted.extend(NoticeStatus::ALL.iter().map(|c| format!("notice.status.{}", c.code())));
+        wanted.extend(ObjectionStatus::ALL.iter().map(|c| format!("objection.status.{}", c.code())));
+        wanted.extend(MarketStatus::ALL.iter().map(|c| format!("market.status.{}", c.code())));
+        wanted.extend(BidderStatus::ALL.iter().map(|c| format!("bidder.status.{}", c.code())));
+        wanted.extend(ContractCategory::ALL.iter().map(|c| format!("contract.category.{}", c.code())));
+        for o in ["sold", "auction", "unsold", "withdrawn"] {
+            wanted.push(format!("listing.outcome.{o}"));
+        }
+        for c in [
+            "route_qualifies",
+            "notice_completed",
+            "notice_long_enough",
+            "no_upheld_objection",
+            "market_closed_with_buyer",
+            "price_fixed",
+        ] {
+            wanted.push(format!("exemption.condition.{c}"));
+        }
         let violations = [
             "required",
             "too_long",
@@ -213,6 +239,40 @@ mod tests {
             "no_self_lockout",
             "not_your_institution",
             "illegal_transition",
+            "illegal_deal_transition",
+            "mixed_institutions",
+            "achievement_not_available",
+            "confidential_on_market",
+            "achievement_in_deal",
+            "counterparty_is_seller",
+            "price_locked",
+            "terms_locked",
+            "objection_open",
+            "route_mismatch",
+            "in_the_past",
+            "notice_not_open",
+            "notice_not_finished",
+            "objection_decided",
+            "listing_closed",
+            "listing_not_started",
+            "listing_running",
+            "own_listing",
+            "already_interested",
+            "auction_closed",
+            "auction_not_started",
+            "auction_running",
+            "already_registered",
+            "bidder_decided",
+            "bidder_not_approved",
+            "below_reserve",
+            "below_increment",
+            "schedule_total",
+            "before_signing",
+            "certified_above_amount",
+            "payments_exceed_amount",
+            "in_the_future",
+            "not_a_release_candidate",
+            "already_published",
         ];
         wanted.extend(violations.iter().map(|v| format!("violation.{v}")));
         let missing: Vec<_> = wanted.into_iter().filter(|k| !zh.contains(k)).collect();

@@ -361,6 +361,30 @@ on_every_backend!(openapi_describes_every_route_and_every_route_answers, |t| {
         "/api/v1/ledger/{achievement_id}",
         "/api/v1/achievements/{id}/conversions",
         "/api/v1/conversions/{id}/booking",
+        "/api/v1/deals",
+        "/api/v1/deals/{id}",
+        "/api/v1/deals/{id}/{step}",
+        "/api/v1/deals/{id}/exemption",
+        "/api/v1/deals/{id}/evidence-pack",
+        "/api/v1/notices",
+        "/api/v1/notices/{id}",
+        "/api/v1/notices/{id}/close",
+        "/api/v1/notices/{id}/objections",
+        "/api/v1/objections/{id}/decision",
+        "/api/v1/market",
+        "/api/v1/listings/{id}/interest",
+        "/api/v1/auctions/{id}",
+        "/api/v1/auctions/{id}/bidders",
+        "/api/v1/auctions/{id}/bidders/{party_id}/decision",
+        "/api/v1/auctions/{id}/bids",
+        "/api/v1/contracts",
+        "/api/v1/contracts/{id}",
+        "/api/v1/contracts/{id}/registration",
+        "/api/v1/contracts/{id}/payments",
+        "/api/v1/releases",
+        "/api/v1/releases/candidates",
+        "/api/v1/releases/{id}",
+        "/api/v1/releases/{id}/publish",
     ];
     let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
     documented.sort();
@@ -371,7 +395,11 @@ on_every_backend!(openapi_describes_every_route_and_every_route_answers, |t| {
     let staff = t.token("staff.a").await;
     for (path, ops) in paths {
         for method in ops.as_object().unwrap().keys() {
-            let concrete = path.replace("{id}", "1").replace("{achievement_id}", "1").replace("{step}", "approve");
+            let concrete = path
+                .replace("{id}", "1")
+                .replace("{achievement_id}", "1")
+                .replace("{party_id}", "1")
+                .replace("{step}", if path.starts_with("/api/v1/deals") { "complete" } else { "approve" });
             let m = axum::http::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let body =
                 if m == axum::http::Method::GET || m == axum::http::Method::DELETE { None } else { Some(json!({})) };

@@ -971,3 +971,358 @@ async fn empowerment_changes_ownership_and_the_ledger_books_the_conversion() {
     web.shot("ledger").await;
     web.close().await;
 }
+
+// ---------------------------------------------------------------------------------------
+// Deals: the three pricing routes
+// ---------------------------------------------------------------------------------------
+
+/// A published achievement of UNA for a deal; returns its id.
+async fn deal_achievement(t: &common::TestApp, title: &str) -> i64 {
+    use tto_domain::AchievementAction::{Publish, Register};
+    seed_achievement(
+        t,
+        "UNA",
+        &draft(title, "可直接产业化的新材料制备工艺。", &["新材料"], 6, "public"),
+        &[Register, Publish],
+    )
+    .await
+}
+
+/// Runs the scheduled tasks after moving the clock (what `tto serve` does every minute).
+async fn later(t: &common::TestApp, by: time::Duration) {
+    t.clock.advance(by);
+    t.app.run_due_tasks().await.unwrap();
+}
+
+/// Fetches `path` from the page (same cookies) and returns "status content-type".
+async fn fetch_head(web: &Web, path: &str) -> String {
+    let script = format!(
+        "const done = arguments[0]; fetch({path:?}).then(r => done(r.status + ' ' + r.headers.get('content-type'))).catch(e => done('error ' + e));"
+    );
+    web.client.execute_async(&script, vec![]).await.unwrap().as_str().unwrap_or_default().to_string()
+}
+
+/// Drafts a deal through the form; returns the deal page's path.
+async fn draft_deal(
+    web: &mut Web,
+    achievement: i64,
+    title: &str,
+    route: &str,
+    price: &str,
+    counterparty: Option<i64>,
+) -> String {
+    web.goto(&format!("/deals/new?achievement={achievement}")).await;
+    assert_eq!(web.heading().await, "新建交易");
+    web.fill("#title", title).await;
+    web.select("#mode", "transfer").await;
+    web.select("#route", route).await;
+    web.fill("#price", price).await;
+    if let Some(c) = counterparty {
+        web.select("#counterparty", &c.to_string()).await;
+    }
+    web.shot(&format!("new-{route}")).await;
+    web.click_and_wait("#save-deal").await;
+    assert!(web.text(".notice").await.contains("交易已创建"), "{}", web.body_text().await);
+    assert_eq!(web.text("#deal-status").await, "草稿");
+    web.path().await.split('?').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn agreement_pricing_runs_its_public_notice_and_handles_an_objection() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    let achievement = deal_achievement(&t, "石墨烯导热膜制备工艺").await;
+    let buyer = t.institution("ENT").await.0;
+    let mut web = Web::start("deal-agreement", t.router.clone()).await;
+
+    web.sign_in("staff.a", common::PASSWORD).await;
+    // A draft with the buyer named; related-party without a note is refused inline.
+    web.goto(&format!("/deals/new?achievement={achievement}")).await;
+    web.fill("#title", "石墨烯导热膜专利转让").await;
+    web.fill("#price", "1,200,000").await;
+    web.select("#counterparty", &buyer.to_string()).await;
+    web.find("input[name=related_party]").await.click().await.unwrap();
+    web.click_and_wait("#save-deal").await;
+    assert!(web.text(".error-summary").await.contains("关联关系说明"), "{}", web.body_text().await);
+    web.shot("related-party-needs-a-note").await;
+    web.find("input[name=related_party]").await.click().await.unwrap();
+    web.click_and_wait("#save-deal").await;
+    assert_eq!(web.text("#deal-status").await, "草稿");
+    let deal = web.path().await.split('?').next().unwrap().to_string();
+
+    // The notice: shorter than the profile's 15 days is refused with its source.
+    web.set_date("#starts_on", "2026-11-29").await;
+    web.set_date("#ends_on", "2026-12-05").await;
+    web.click_and_wait("button[data-action=start_notice]").await;
+    assert!(web.text(".error-summary").await.contains("不得少于 15"), "{}", web.body_text().await);
+    web.shot("notice-too-short").await;
+    web.set_date("#starts_on", "2026-11-29").await;
+    web.set_date("#ends_on", "2026-12-13").await;
+    web.click_and_wait("button[data-action=start_notice]").await;
+    assert_eq!(web.text("#deal-status").await, "公示中");
+    assert!(!web.exists("button[data-action=complete]").await, "a deal under notice cannot be completed");
+    web.shot("noticing").await;
+    web.sign_out().await;
+
+    // The public reads the notice without signing in and objects.
+    web.goto("/notices").await;
+    assert!(web.body_text().await.contains("石墨烯导热膜专利转让"));
+    web.shot("public-notices").await;
+    web.click_and_wait(".public-notice a.button").await;
+    let notice = web.body_text().await;
+    assert!(
+        notice.contains("1,200,000.00 元") && notice.contains("丙企业") && notice.contains("2026-12-13"),
+        "{notice}"
+    );
+    web.click_and_wait("#submit-objection").await;
+    assert!(web.exists(".error-summary").await, "an empty objection is refused");
+    web.fill("#name", "王某").await;
+    web.fill("#contact", "wang@example.com").await;
+    web.fill("#content", "本人参与了该成果的中试，完成人名单遗漏，请核实。").await;
+    web.shot("objection-form").await;
+    web.click_and_wait("#submit-objection").await;
+    assert!(web.text(".notice").await.contains("异议已提交"));
+
+    // The TTO sees the objection with the contact details and rejects it with reasons.
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto(&deal).await;
+    assert!(web.text("#notices").await.contains("wang@example.com"));
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=reject]").await;
+    assert!(web.exists(".error-summary").await, "rejecting needs the reasons");
+    web.fill("input[id^=response_]", "经核实，中试由合作企业完成，完成人名单无误。").await;
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=reject]").await;
+    assert!(web.text(".notice").await.contains("异议已驳回"));
+    web.shot("objection-rejected").await;
+
+    // After the last day the scheduled task closes the notice and fixes the price (two weeks
+    // on, the session has expired: sign in again).
+    later(&t, time::Duration::days(15)).await;
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto(&deal).await;
+    assert_eq!(web.text("#deal-status").await, "已定价");
+    assert_eq!(web.text("#final-price").await, "1,200,000.00 元");
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=complete]").await;
+    assert_eq!(web.text("#deal-status").await, "已完成");
+    assert!(web.text("#verdict").await.contains("符合尽职免责条件"), "{}", web.text("#exemption").await);
+    assert!(web.text("#exemption").await.contains("公示 15 天，不少于 15 天"));
+    web.shot("completed").await;
+    assert_eq!(fetch_head(&web, &format!("{deal}/evidence-pack.zip")).await, "200 application/zip");
+    // The achievement is converted and its conversion booked.
+    web.goto(&format!("/achievements/{achievement}")).await;
+    assert!(web.body_text().await.contains("已转化"));
+    web.close().await;
+}
+
+#[tokio::test]
+async fn a_listing_with_two_interested_parties_becomes_an_auction_won_by_the_highest_bid() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    let achievement = deal_achievement(&t, "高强度铝合金焊接技术").await;
+    let mut web = Web::start("deal-listing", t.router.clone()).await;
+
+    web.sign_in("staff.a", common::PASSWORD).await;
+    let deal = draft_deal(&mut web, achievement, "铝合金焊接专利挂牌转让", "listing", "300000", None).await;
+    // A listing shorter than the profile's 10 days is refused.
+    web.set_date("#l-ends_at", "2026-12-01T10:00").await;
+    web.fill("#l-increment", "10000").await;
+    web.click_and_wait("button[data-action=list]").await;
+    assert!(web.text(".error-summary").await.contains("不得少于 10"), "{}", web.body_text().await);
+    assert_eq!(web.value("#l-increment").await, "10000", "what was typed is kept");
+    web.set_date("#l-ends_at", "2026-12-09T11:00").await;
+    web.click_and_wait("button[data-action=list]").await;
+    assert_eq!(web.text("#deal-status").await, "挂牌中", "{}", web.body_text().await);
+    web.shot("listed").await;
+    web.sign_out().await;
+
+    for buyer in ["enterprise", "investor"] {
+        web.sign_in(buyer, common::PASSWORD).await;
+        web.goto("/market").await;
+        web.fill("input[name=note]", "有意受让").await;
+        web.click_and_wait("button[data-action=interest]").await;
+        assert!(web.text(".notice").await.contains("受让意向已登记"));
+        web.shot(&format!("interest-{buyer}")).await;
+        web.sign_out().await;
+    }
+
+    // Two parties: at the end of the listing it turns into an auction among them.
+    later(&t, time::Duration::days(10) + time::Duration::hours(2)).await;
+    web.sign_in("enterprise", common::PASSWORD).await;
+    web.goto("/market").await;
+    assert_eq!(web.text("[data-registration]").await, "已批准", "interested parties bid without registering again");
+    web.fill("input[name=amount]", "299999").await;
+    web.click_and_wait("button[data-action=bid]").await;
+    assert!(web.text(".market-card .error-summary").await.contains("不得低于起拍价"), "{}", web.body_text().await);
+    web.shot("bid-below-reserve").await;
+    web.fill("input[name=amount]", "300000").await;
+    web.click_and_wait("button[data-action=bid]").await;
+    assert!(web.text(".notice").await.contains("出价成功"));
+    web.sign_out().await;
+    web.sign_in("investor", common::PASSWORD).await;
+    web.goto("/market").await;
+    assert_eq!(web.value("input[name=amount]").await, "310000.00", "the form offers the minimum next bid");
+    web.fill("input[name=amount]", "350000").await;
+    web.click_and_wait("button[data-action=bid]").await;
+    assert!(web.text("[data-highest]").await.contains("350,000.00"));
+    web.shot("bids").await;
+    web.sign_out().await;
+
+    // The scheduled close fixes the winner; the TTO completes the deal.
+    later(&t, time::Duration::minutes(61)).await;
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto(&deal).await;
+    assert_eq!(web.text("#deal-status").await, "已定价");
+    assert_eq!(web.text("#auction-winner").await, "己投资");
+    assert_eq!(web.text("#final-price").await, "350,000.00 元");
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=complete]").await;
+    assert!(web.text("#verdict").await.contains("符合尽职免责条件"));
+    web.shot("completed").await;
+    web.close().await;
+}
+
+#[tokio::test]
+async fn an_auction_admits_approved_bidders_and_a_late_bid_extends_it() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    let achievement = deal_achievement(&t, "海水淡化膜组件").await;
+    let mut web = Web::start("deal-auction", t.router.clone()).await;
+
+    web.sign_in("staff.a", common::PASSWORD).await;
+    let deal = draft_deal(&mut web, achievement, "海水淡化膜专利拍卖", "auction", "500000", None).await;
+    web.set_date("#a-ends_at", "2026-11-30T10:00").await;
+    web.fill("#a-increment", "20000").await;
+    web.click_and_wait("button[data-action=start_auction]").await;
+    assert_eq!(web.text("#deal-status").await, "拍卖中", "{}", web.body_text().await);
+    web.shot("auction-started").await;
+    web.sign_out().await;
+
+    // Registering is not enough to bid: the exchange approves first.
+    for buyer in ["enterprise", "investor"] {
+        web.sign_in(buyer, common::PASSWORD).await;
+        web.goto("/market").await;
+        web.click_and_wait("button[data-action=register]").await;
+        assert_eq!(web.text("[data-registration]").await, "待审核");
+        assert!(!web.exists("button[data-action=bid]").await, "no bid form before approval");
+        web.sign_out().await;
+    }
+    web.sign_in("exchange", common::PASSWORD).await;
+    web.goto("/market").await;
+    web.shot("exchange-approves").await;
+    web.click_and_wait("button[data-action=approve-bidder]").await;
+    web.click_and_wait("button[data-action=approve-bidder]").await;
+    assert!(!web.exists("button[data-action=approve-bidder]").await);
+    web.sign_out().await;
+
+    web.sign_in("enterprise", common::PASSWORD).await;
+    web.goto("/market").await;
+    web.fill("input[name=amount]", "500000").await;
+    web.click_and_wait("button[data-action=bid]").await;
+    assert!(web.text(".notice").await.contains("出价成功"));
+    web.sign_out().await;
+
+    // Two minutes before the end the investor bids: the end moves five minutes past the bid.
+    t.clock.advance(time::Duration::hours(23) + time::Duration::minutes(58));
+    web.sign_in("investor", common::PASSWORD).await;
+    web.goto("/market").await;
+    web.fill("input[name=amount]", "510000").await;
+    web.click_and_wait("button[data-action=bid]").await;
+    assert!(web.text(".market-card .error-summary").await.contains("加价幅度"), "below the increment");
+    web.fill("input[name=amount]", "520000").await;
+    web.click_and_wait("button[data-action=bid]").await;
+    assert!(web.text(".market-card").await.contains("2026-11-30 10:03"), "{}", web.text(".market-card").await);
+    web.shot("extended").await;
+    web.sign_out().await;
+
+    // The original end passes: still open. After the extension: the investor wins.
+    later(&t, time::Duration::minutes(3)).await;
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto(&deal).await;
+    assert_eq!(web.text("#deal-status").await, "拍卖中");
+    assert!(web.text("#auctions").await.contains("已延时"));
+    later(&t, time::Duration::minutes(5)).await;
+    web.goto(&deal).await;
+    assert_eq!(web.text("#deal-status").await, "已定价");
+    assert_eq!(web.text("#auction-winner").await, "己投资");
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=complete]").await;
+    assert_eq!(web.text("#deal-status").await, "已完成");
+    assert!(web.text("#verdict").await.contains("符合尽职免责条件"));
+    web.shot("completed").await;
+    assert_eq!(fetch_head(&web, &format!("{deal}/evidence-pack.zip")).await, "200 application/zip");
+    web.close().await;
+}
+
+#[tokio::test]
+async fn a_contract_is_registered_and_paid_and_unconverted_achievements_are_released() {
+    use tto_domain::AchievementAction::Register;
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    let buyer = t.institution("ENT").await.0;
+    let mut old = draft("旧课题形成的传感器标定方法", "财政资金支持完成，尚未转化。", &["传感器"], 4, "public");
+    old.completion_date = Some("2022-05-01".into());
+    let released = seed_achievement(&t, "UNA", &old, &[Register]).await;
+    let mut web = Web::start("contract-release", t.router.clone()).await;
+
+    // A technical contract whose schedule must add up to the amount.
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto("/contracts/new").await;
+    web.select("#category", "transfer").await;
+    web.fill("#title", "专利权转让合同").await;
+    web.select("#buyer", &buyer.to_string()).await;
+    web.fill("#amount", "1,000,000").await;
+    web.set_date("#signed_on", "2026-11-20").await;
+    web.set_date("#due0", "2026-12-01").await;
+    web.fill("#inst0", "300000").await;
+    web.set_date("#due1", "2027-06-01").await;
+    web.fill("#inst1", "600000").await;
+    web.click_and_wait("#save-contract").await;
+    assert!(web.text(".error-summary").await.contains("合计须等于合同金额"), "{}", web.body_text().await);
+    web.shot("schedule-does-not-add-up").await;
+    web.fill("#inst1", "700000").await;
+    web.click_and_wait("#save-contract").await;
+    assert!(web.text(".notice").await.contains("技术合同已登记"), "{}", web.body_text().await);
+
+    // Registration (认定登记) and a payment; more than the amount is refused.
+    web.fill("#registration_number", "2026120100123").await;
+    web.set_date("#registered_on", "2026-11-25").await;
+    web.fill("#certified_amount", "1000000").await;
+    web.fill("#authority", "天津市技术市场管理办公室").await;
+    web.click_and_wait("button[data-action=register]").await;
+    assert!(web.text("#registration").await.contains("2026120100123"));
+    web.fill("#payment_amount", "1000000.01").await;
+    web.set_date("#received_on", "2026-11-28").await;
+    web.click_and_wait("button[data-action=payment]").await;
+    assert!(web.text(".error-summary").await.contains("不能超过合同金额"), "{}", web.body_text().await);
+    web.fill("#payment_amount", "300000").await;
+    web.set_date("#received_on", "2026-11-28").await;
+    web.click_and_wait("button[data-action=payment]").await;
+    assert!(web.text("#received").await.contains("300,000.00"));
+    assert!(web.text("#outstanding").await.contains("700,000.00"));
+    web.shot("registered-and-paid").await;
+    web.sign_out().await;
+
+    // The regulator releases the unconverted fiscally funded achievement.
+    web.sign_in("regulator", common::PASSWORD).await;
+    web.goto("/releases/candidates").await;
+    assert!(web.text("#rule").await.contains("2023-11-29"), "three years before today: {}", web.text("#rule").await);
+    web.find(&format!("#a{released}")).await.click().await.unwrap();
+    web.fill("#title", "2026 年第四季度财政资金成果集中发布").await;
+    web.shot("candidates").await;
+    web.click_and_wait("#create-campaign").await;
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=publish]").await;
+    assert!(web.text(".notice").await.contains("已发布"));
+    let campaign = web.path().await.split('?').next().unwrap().to_string();
+    web.sign_out().await;
+
+    // Everyone reads it, and the exchange takes the export.
+    web.goto("/releases").await;
+    assert!(web.text("#campaigns").await.contains("2026 年第四季度财政资金成果集中发布"));
+    web.goto(&campaign).await;
+    assert!(web.text("#items").await.contains("旧课题形成的传感器标定方法"));
+    web.shot("published").await;
+    assert_eq!(
+        fetch_head(&web, &format!("{campaign}/export.xlsx")).await,
+        "200 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    web.close().await;
+}

@@ -5,10 +5,17 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::{Auth, achievement_json};
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 
 /// Markers that only UNA's own users may ever see.
 const SECRET_DETAIL: &str = "机密工艺参数-甲";
 const SECRET_CONTRIBUTOR: &str = "保密人甲";
+/// Deal-side records only UNA may read: a draft deal, an objector's contact details, a
+/// technical contract, a draft central-release campaign.
+const SECRET_DEAL: &str = "甲的草稿交易";
+const SECRET_OBJECTOR: &str = "异议人密电-甲";
+const SECRET_CONTRACT: &str = "甲的保密合同";
+const SECRET_CAMPAIGN: &str = "甲的草稿发布";
 
 struct Fixture {
     draft_id: i64,
@@ -17,6 +24,20 @@ struct Fixture {
     una: i64,
     agreement_id: i64,
     conversion_id: i64,
+    ent: i64,
+    inv: i64,
+    /// Deals of UNA: a draft, one being noticed, one listed, one auctioned.
+    draft_deal: i64,
+    noticed_deal: i64,
+    listed_deal: i64,
+    auctioned_deal: i64,
+    notice_id: i64,
+    objection_id: i64,
+    listing_id: i64,
+    auction_id: i64,
+    contract_id: i64,
+    candidate_id: i64,
+    campaign_id: i64,
 }
 
 async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
@@ -53,6 +74,74 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
         )
         .await;
     assert_eq!(conversion.status, StatusCode::CREATED, "{}", conversion.text());
+    let ent = t.institution("ENT").await.0;
+    let inv = t.institution("INV").await.0;
+    // Non-exclusive licences may share the published achievement.
+    let deal = |title: &str, route: &str| {
+        json!({ "title": title, "mode": "licence_non_exclusive", "route": route, "price": "10000",
+                "counterparty_id": (route == "agreement").then_some(ent), "achievement_ids": [pid] })
+    };
+    let mut deals = Vec::new();
+    for (title, route) in [
+        (SECRET_DEAL, "agreement"),
+        ("甲的公示交易", "agreement"),
+        ("甲的挂牌交易", "listing"),
+        ("甲的拍卖交易", "auction"),
+    ] {
+        let r = t.post("/api/v1/deals", deal(title, route), &staff).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        deals.push(r.json()["id"].as_i64().unwrap());
+    }
+    let step = |id: i64, step: &str, body: Value| {
+        let staff = staff.clone();
+        let path = format!("/api/v1/deals/{id}/{step}");
+        async move {
+            let r = t.post(&path, body, &staff).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+            r.json()
+        }
+    };
+    let noticed =
+        step(deals[1], "start_notice", json!({ "version": 1, "starts_on": "2026-11-29", "ends_on": "2026-12-31" }))
+            .await;
+    let notice_id = noticed["notices"][0]["id"].as_i64().unwrap();
+    let objection = t
+        .post(
+            &format!("/api/v1/notices/{notice_id}/objections"),
+            json!({ "name": "王某", "contact": SECRET_OBJECTOR, "content": "价格过低" }),
+            &Auth::None,
+        )
+        .await;
+    assert_eq!(objection.status, StatusCode::CREATED, "{}", objection.text());
+    let listed =
+        step(deals[2], "list", json!({ "version": 1, "ends_at": "2026-12-31T00:00:00Z", "increment": "100" })).await;
+    let auctioned =
+        step(deals[3], "start_auction", json!({ "version": 1, "ends_at": "2026-12-31T00:00:00Z", "increment": "100" }))
+            .await;
+    let auction_id = auctioned["auctions"][0]["id"].as_i64().unwrap();
+    let investor = t.token("investor").await;
+    let registered = t.post(&format!("/api/v1/auctions/{auction_id}/bidders"), json!({}), &investor).await;
+    assert_eq!(registered.status, StatusCode::CREATED, "{}", registered.text());
+    let contract = t
+        .post(
+            "/api/v1/contracts",
+            json!({ "deal_id": deals[1], "category": "licence", "title": SECRET_CONTRACT, "buyer_id": ent, "amount": "10000",
+                    "signed_on": "2026-11-20", "schedule": [{ "due_on": "2026-12-20", "amount": "10000" }] }),
+            &staff,
+        )
+        .await;
+    assert_eq!(contract.status, StatusCode::CREATED, "{}", contract.text());
+    // A fiscally funded achievement completed long ago, drafted into a central release.
+    let mut old = achievement_json("甲的待发布成果");
+    old["completion_date"] = json!("2022-01-01");
+    let candidate = t.post("/api/v1/achievements", old, &staff).await.json()["id"].as_i64().unwrap();
+    let r =
+        t.post(&format!("/api/v1/achievements/{candidate}/transitions"), json!({ "action": "register" }), &staff).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let admin = t.token("admin.a").await;
+    let campaign =
+        t.post("/api/v1/releases", json!({ "title": SECRET_CAMPAIGN, "achievement_ids": [candidate] }), &admin).await;
+    assert_eq!(campaign.status, StatusCode::CREATED, "{}", campaign.text());
     (
         Fixture {
             draft_id,
@@ -61,14 +150,37 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
             una,
             agreement_id: agreement.json()["id"].as_i64().unwrap(),
             conversion_id: conversion.json()["id"].as_i64().unwrap(),
+            ent,
+            inv,
+            draft_deal: deals[0],
+            noticed_deal: deals[1],
+            listed_deal: deals[2],
+            auctioned_deal: deals[3],
+            notice_id,
+            objection_id: objection.json()["id"].as_i64().unwrap(),
+            listing_id: listed["listings"][0]["id"].as_i64().unwrap(),
+            auction_id,
+            contract_id: contract.json()["id"].as_i64().unwrap(),
+            candidate_id: candidate,
+            campaign_id: campaign.json()["id"].as_i64().unwrap(),
         },
         staff,
     )
 }
 
+/// Writes open to outsiders by design: anyone may object to a running notice, and buyers may
+/// express interest in a listing or register for an auction.
+fn public_write(path: &str, who: &str) -> bool {
+    match path {
+        "/api/v1/notices/{id}/objections" => true,
+        "/api/v1/listings/{id}/interest" | "/api/v1/auctions/{id}/bidders" => who == "enterprise",
+        _ => false,
+    }
+}
+
 /// A body each write route accepts when the caller is allowed (so a refusal is about
 /// access, not about a malformed body).
-fn body_for(path: &str, method: &Method) -> Option<Value> {
+fn body_for(path: &str, method: &Method, f: &Fixture) -> Option<Value> {
     if *method == Method::GET || *method == Method::DELETE {
         return None;
     }
@@ -97,6 +209,33 @@ fn body_for(path: &str, method: &Method) -> Option<Value> {
         })
     } else if path.starts_with("/api/v1/tokens") {
         json!({ "name": "stolen" })
+    } else if path.starts_with("/api/v1/deals/{id}/") {
+        json!({ "version": 1, "starts_on": "2026-11-29", "ends_on": "2026-12-31", "ends_at": "2026-12-31T00:00:00Z",
+                "increment": "1", "reason": "x" })
+    } else if path.starts_with("/api/v1/deals") {
+        json!({ "title": "外来交易", "mode": "licence_non_exclusive", "route": "agreement", "price": "1",
+                "counterparty_id": f.ent, "achievement_ids": [f.published_id], "version": 1 })
+    } else if path.ends_with("/objections") {
+        json!({ "name": "外人", "contact": "x", "content": "异议" })
+    } else if path.starts_with("/api/v1/objections") {
+        json!({ "version": 1, "decision": "uphold", "response": "x" })
+    } else if path.ends_with("/interest") || path.ends_with("/bidders") {
+        json!({ "note": "x" })
+    } else if path.ends_with("/bidders/{party_id}/decision") {
+        json!({ "decision": "approve" })
+    } else if path.ends_with("/bids") {
+        json!({ "amount": "1000000" })
+    } else if path.ends_with("/registration") {
+        json!({ "version": 1, "number": "x", "registered_on": "2026-11-28", "certified_amount": "1", "authority": "x" })
+    } else if path.ends_with("/payments") {
+        json!({ "version": 1, "amount": "1", "received_on": "2026-11-28" })
+    } else if path.starts_with("/api/v1/contracts") {
+        json!({ "deal_id": f.noticed_deal, "category": "transfer", "title": "外来合同", "buyer_id": f.ent, "amount": "1",
+                "signed_on": "2026-11-20", "schedule": [{ "due_on": "2026-12-01", "amount": "1" }] })
+    } else if path.ends_with("/publish") {
+        json!({ "version": 1 })
+    } else if path.starts_with("/api/v1/releases") {
+        json!({ "title": "外来发布", "achievement_ids": [f.candidate_id] })
     } else {
         json!({})
     })
@@ -132,20 +271,70 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                 vec![path.replace("{id}", &f.una.to_string())]
             } else if path.starts_with("/api/v1/tokens/{id}") {
                 vec![path.replace("{id}", &f.token_id.to_string())]
+            } else if path.starts_with("/api/v1/deals/{id}") {
+                let deals = [f.draft_deal, f.noticed_deal, f.listed_deal, f.auctioned_deal];
+                let steps = ["start_notice", "list", "start_auction", "complete", "cancel"];
+                deals
+                    .iter()
+                    .flat_map(|id| {
+                        steps.iter().map(move |s| path.replace("{id}", &id.to_string()).replace("{step}", s))
+                    })
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect()
+            } else if path.starts_with("/api/v1/notices/{id}") {
+                vec![path.replace("{id}", &f.notice_id.to_string())]
+            } else if path.starts_with("/api/v1/objections/{id}") {
+                vec![path.replace("{id}", &f.objection_id.to_string())]
+            } else if path.starts_with("/api/v1/listings/{id}") {
+                vec![path.replace("{id}", &f.listing_id.to_string())]
+            } else if path.starts_with("/api/v1/auctions/{id}") {
+                vec![path.replace("{id}", &f.auction_id.to_string()).replace("{party_id}", &f.inv.to_string())]
+            } else if path.starts_with("/api/v1/contracts/{id}") {
+                vec![path.replace("{id}", &f.contract_id.to_string())]
+            } else if path.starts_with("/api/v1/releases/{id}") {
+                vec![path.replace("{id}", &f.campaign_id.to_string())]
             } else {
                 vec![path.clone(), format!("{path}?institution_id={}&entity_type=achievement", f.una)]
             };
             for target in targets {
                 for (who, auth) in &outsiders {
-                    let reply = t.send(method.clone(), &target, body_for(path, &method), auth).await;
+                    let reply = t.send(method.clone(), &target, body_for(path, &method, &f), auth).await;
                     calls += 1;
                     let text = reply.text();
                     assert!(!reply.status.is_server_error(), "{who} {method} {target}: {text}");
-                    assert!(!text.contains(SECRET_DETAIL), "{who} {method} {target} leaked the detail: {text}");
-                    assert!(!text.contains(SECRET_CONTRIBUTOR), "{who} {method} {target} leaked a contributor: {text}");
-                    assert!(!text.contains("甲的草稿成果"), "{who} {method} {target} leaked a draft: {text}");
+                    for secret in [
+                        SECRET_DETAIL,
+                        SECRET_CONTRIBUTOR,
+                        "甲的草稿成果",
+                        SECRET_DEAL,
+                        SECRET_OBJECTOR,
+                        SECRET_CONTRACT,
+                        SECRET_CAMPAIGN,
+                    ] {
+                        assert!(!text.contains(secret), "{who} {method} {target} leaked {secret}: {text}");
+                    }
+                    // UNA's internal records do not exist for outsiders.
+                    let internal = [
+                        "/api/v1/deals/{id}",
+                        "/api/v1/contracts/{id}",
+                        "/api/v1/auctions/{id}",
+                        "/api/v1/releases/{id}",
+                    ];
+                    if method == Method::GET && internal.iter().any(|p| path.starts_with(p)) {
+                        assert!(
+                            matches!(
+                                reply.status,
+                                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+                            ),
+                            "{who} {method} {target}: {} {text}",
+                            reply.status
+                        );
+                    }
                     let creates_own = method == Method::POST && !path.contains("{id}");
-                    if creates_own && reply.status.is_success() {
+                    if public_write(path, who) {
+                        assert_eq!(reply.status, StatusCode::CREATED, "{who} {method} {target}: {text}");
+                    } else if creates_own && reply.status.is_success() {
                         // Creating in one's own institution is allowed; never in the victim's.
                         assert_ne!(
                             reply.json()["institution_id"],
@@ -159,7 +348,7 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                             reply.status
                         );
                     }
-                    if *who == "anonymous" && method != Method::GET {
+                    if *who == "anonymous" && method != Method::GET && !public_write(path, who) {
                         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "anonymous {method} {target}");
                     }
                 }
@@ -181,6 +370,47 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
     assert_eq!(ledger["entry"]["version"], 1);
     assert_eq!(ledger["conversions"].as_array().unwrap().len(), 1, "no conversion was added by outsiders");
     assert_eq!(ledger["conversions"][0]["booked_on"], Value::Null);
+    // Nor any of its deals, notices, objections, listings, auctions, contracts or campaigns.
+    let deal = |id: i64| {
+        let owner = owner.clone();
+        async move { t.get(&format!("/api/v1/deals/{id}"), &owner).await.json() }
+    };
+    let draft = deal(f.draft_deal).await;
+    assert_eq!((draft["deal"]["status"].as_str(), draft["deal"]["version"].as_i64()), (Some("draft"), Some(1)));
+    let noticed = deal(f.noticed_deal).await;
+    assert_eq!((noticed["deal"]["status"].as_str(), noticed["deal"]["version"].as_i64()), (Some("noticing"), Some(2)));
+    assert_eq!(noticed["notices"][0]["status"], "open");
+    let objections = noticed["notices"][0]["objections"].as_array().unwrap();
+    assert!(objections.iter().all(|o| o["status"] == "open"), "no objection was decided by outsiders");
+    assert_eq!(objections.len(), 5, "the victim's objection and one from each outsider (anyone may object)");
+    assert_eq!(noticed["contracts"].as_array().unwrap().len(), 1);
+    let listed = deal(f.listed_deal).await;
+    assert_eq!(
+        (listed["deal"]["status"].as_str(), listed["listings"][0]["status"].as_str()),
+        (Some("listed"), Some("open"))
+    );
+    let interested: Vec<i64> = listed["listings"][0]["interests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["party_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(interested, [f.ent], "only the buyer expressed interest, for itself");
+    let auctioned = deal(f.auctioned_deal).await;
+    let auction = &auctioned["auctions"][0];
+    assert_eq!((auction["status"].as_str(), auction["bids"].as_array().map(Vec::len)), (Some("open"), Some(0)));
+    for b in auction["bidders"].as_array().unwrap() {
+        assert_eq!(b["status"], "registered", "no bidder was approved by outsiders: {b}");
+    }
+    assert_eq!(t.get("/api/v1/deals", &owner).await.json().as_array().unwrap().len(), 4, "no deal was added to UNA");
+    let contract = t.get(&format!("/api/v1/contracts/{}", f.contract_id), &owner).await.json();
+    assert_eq!((contract["version"].as_i64(), contract["registration"].is_null()), (Some(1), true));
+    assert_eq!(contract["payments"], json!([]));
+    assert_eq!(t.get("/api/v1/contracts", &owner).await.json().as_array().unwrap().len(), 1);
+    let admin = t.token("admin.a").await;
+    let campaign = t.get(&format!("/api/v1/releases/{}", f.campaign_id), &admin).await.json();
+    assert_eq!((campaign["status"].as_str(), campaign["version"].as_i64()), (Some("draft"), Some(1)));
+    assert_eq!(t.get("/api/v1/releases", &admin).await.json().as_array().unwrap().len(), 1);
     // The outsider's own audit view holds none of the victim's events.
     let audit = t.get("/api/v1/audit?limit=500", &outsiders[1].1).await.json();
     for e in audit["items"].as_array().unwrap() {
@@ -213,6 +443,33 @@ on_every_backend!(regulators_read_everything_and_change_nothing, |t| {
     let audit = t.get("/api/v1/audit", &regulator).await;
     assert_eq!(audit.status, StatusCode::OK);
     assert!(audit.json()["total"].as_i64().unwrap() > 5);
+    // Deals, contracts and draft campaigns too — read, never changed.
+    let deal = t.get(&format!("/api/v1/deals/{}", f.draft_deal), &regulator).await;
+    assert_eq!(deal.status, StatusCode::OK);
+    assert_eq!(deal.json()["deal"]["title"], SECRET_DEAL);
+    assert_eq!(deal.json()["actions"], json!([]));
+    let r = t
+        .post(&format!("/api/v1/deals/{}/cancel", f.draft_deal), json!({ "version": 1, "reason": "x" }), &regulator)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let notice = t.get(&format!("/api/v1/notices/{}", f.notice_id), &regulator).await.json();
+    assert_eq!(notice["objections"][0]["contact"], SECRET_OBJECTOR);
+    let r = t
+        .post(
+            &format!("/api/v1/objections/{}/decision", f.objection_id),
+            json!({ "version": 1, "decision": "uphold", "response": "x" }),
+            &regulator,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.get(&format!("/api/v1/contracts/{}", f.contract_id), &regulator).await.json()["title"],
+        SECRET_CONTRACT
+    );
+    assert_eq!(
+        t.get(&format!("/api/v1/releases/{}", f.campaign_id), &regulator).await.json()["title"],
+        SECRET_CAMPAIGN
+    );
 });
 
 on_every_backend!(wrong_password_and_throttling, |t| {

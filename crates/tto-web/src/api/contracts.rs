@@ -101,7 +101,11 @@ pub fn dto(c: &Contract) -> ContractDto {
         buyer: c.buyer_name.clone(),
         amount: t.amount.to_plain(),
         signed_on: date(t.signed_on),
-        schedule: t.schedule.iter().map(|i| InstallmentDto { due_on: date(i.due_on), amount: i.amount.to_plain() }).collect(),
+        schedule: t
+            .schedule
+            .iter()
+            .map(|i| InstallmentDto { due_on: date(i.due_on), amount: i.amount.to_plain() })
+            .collect(),
         registration: c.registration.as_ref().map(|r| RegistrationDto {
             number: r.number.clone(),
             registered_on: date(r.registered_on),
@@ -111,7 +115,12 @@ pub fn dto(c: &Contract) -> ContractDto {
         payments: c
             .payments
             .iter()
-            .map(|p| PaymentDto { id: p.id, amount: p.amount.to_plain(), received_on: date(p.received_on), reference: p.reference.clone() })
+            .map(|p| PaymentDto {
+                id: p.id,
+                amount: p.amount.to_plain(),
+                received_on: date(p.received_on),
+                reference: p.reference.clone(),
+            })
             .collect(),
         received: c.received().to_plain(),
         outstanding: t.amount.checked_sub(c.received()).unwrap_or_default().to_plain(),
@@ -134,12 +143,21 @@ pub struct ListParams {
     responses((status = 200, body = [ContractRowDto]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<Pairs>) -> Result<Json<Vec<ContractRowDto>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(pairs): Query<Pairs>,
+) -> Result<Json<Vec<ContractRowDto>>, ApiError> {
     let bad = |f: &str, v: Violation| ApiError::bad_field(ctx.lang, f, &v);
     let filter = ContractFilter {
-        category: param(&pairs, "category").map(ContractCategory::from_code).transpose().map_err(|v| bad("category", v))?,
+        category: param(&pairs, "category")
+            .map(ContractCategory::from_code)
+            .transpose()
+            .map_err(|v| bad("category", v))?,
         deal: match param(&pairs, "deal_id") {
-            Some(v) => Some(v.parse().map_err(|_| bad("deal_id", Violation::InvalidFormat { expected: "positive_integer" }))?),
+            Some(v) => {
+                Some(v.parse().map_err(|_| bad("deal_id", Violation::InvalidFormat { expected: "positive_integer" }))?)
+            }
             None => None,
         },
         registered: match param(&pairs, "registered") {
@@ -181,7 +199,11 @@ pub struct ContractInput {
     responses((status = 201, body = ContractDto), (status = 422, description = "Schedule does not add up to the amount …", body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn create(State(state): State<AppState>, ctx: Ctx, Body(input): Body<ContractInput>) -> Result<(StatusCode, Json<ContractDto>), ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Body(input): Body<ContractInput>,
+) -> Result<(StatusCode, Json<ContractDto>), ApiError> {
     let draft = ContractDraft {
         category: input.category,
         title: input.title,
@@ -199,7 +221,11 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Body(input): Body<C
     responses((status = 200, body = ContractDto), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Json<ContractDto>, ApiError> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<ContractDto>, ApiError> {
     let (c, _) = state.app.contract(&ctx.actor, id).await.map_err(|e| ctx.api_error(e))?;
     Ok(Json(dto(&c)))
 }
@@ -222,10 +248,23 @@ pub struct RegistrationInput {
     responses((status = 200, body = ContractDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn register(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Body(input): Body<RegistrationInput>) -> Result<Json<ContractDto>, ApiError> {
+pub async fn register(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Body(input): Body<RegistrationInput>,
+) -> Result<Json<ContractDto>, ApiError> {
     let c = state
         .app
-        .register_contract(&ctx.actor, id, input.version, &input.number, &input.registered_on, &input.certified_amount.text(), &input.authority)
+        .register_contract(
+            &ctx.actor,
+            id,
+            input.version,
+            &input.number,
+            &input.registered_on,
+            &input.certified_amount.text(),
+            &input.authority,
+        )
         .await
         .map_err(|e| ctx.api_error(e))?;
     Ok(Json(dto(&c)))

@@ -264,7 +264,12 @@ pub fn bid_dto(b: &tto_store::market::Bid) -> BidDto {
 }
 
 pub fn bidder_dto(b: &tto_store::market::Bidder) -> BidderDto {
-    BidderDto { party_id: b.party_id.0, party: b.party_name.clone(), status: b.status.code().into(), note: b.note.clone() }
+    BidderDto {
+        party_id: b.party_id.0,
+        party: b.party_name.clone(),
+        status: b.status.code().into(),
+        note: b.note.clone(),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -345,7 +350,11 @@ pub fn verdict_dto(t: crate::i18n::T, v: &Verdict, rule: Option<&tto_domain::pol
                     .iter()
                     .map(|(k, v)| (*k, if *k == "route" { t.code("deal.route", v) } else { v.clone() }))
                     .collect();
-                ConditionDto { code: c.code.into(), met: c.met, explanation: t.f(&format!("exemption.condition.{}", c.code), &args) }
+                ConditionDto {
+                    code: c.code.into(),
+                    met: c.met,
+                    explanation: t.f(&format!("exemption.condition.{}", c.code), &args),
+                }
             })
             .collect(),
         rule: rule.map(|p| RuleDto {
@@ -377,7 +386,11 @@ pub fn detail_dto(t: crate::i18n::T, v: &DealView) -> DealDetailDto {
         listings: v.listings.iter().map(listing_dto).collect(),
         auctions: v.auctions.iter().map(auction_dto).collect(),
         contracts: v.contracts.iter().map(super::contracts::ContractRowDto::from).collect(),
-        exemption: verdict_dto(t, &v.verdict, v.rules.parameter(tto_domain::policy::ParamKey::ExemptionQualifyingRoutes)),
+        exemption: verdict_dto(
+            t,
+            &v.verdict,
+            v.rules.parameter(tto_domain::policy::ParamKey::ExemptionQualifyingRoutes),
+        ),
         actions: v.actions.iter().map(|a| a.code().to_string()).collect(),
     }
 }
@@ -432,14 +445,19 @@ pub struct ListParams {
     responses((status = 200, body = [DealRowDto]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<Pairs>) -> Result<Json<Vec<DealRowDto>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(pairs): Query<Pairs>,
+) -> Result<Json<Vec<DealRowDto>>, ApiError> {
     let bad = |f: &str, v: Violation| ApiError::bad_field(ctx.lang, f, &v);
     let filter = DealListFilter {
         status: param(&pairs, "status").map(DealStatus::from_code).transpose().map_err(|v| bad("status", v))?,
         route: param(&pairs, "route").map(PricingRoute::from_code).transpose().map_err(|v| bad("route", v))?,
         achievement: match param(&pairs, "achievement_id") {
             Some(v) => Some(AchievementId(
-                v.parse().map_err(|_| bad("achievement_id", Violation::InvalidFormat { expected: "positive_integer" }))?,
+                v.parse()
+                    .map_err(|_| bad("achievement_id", Violation::InvalidFormat { expected: "positive_integer" }))?,
             )),
             None => None,
         },
@@ -457,7 +475,11 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<P
     ),
     security(("token" = []), ("session" = []))
 )]
-pub async fn create(State(state): State<AppState>, ctx: Ctx, Body(input): Body<DealInput>) -> Result<(StatusCode, Json<DealDto>), ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Body(input): Body<DealInput>,
+) -> Result<(StatusCode, Json<DealDto>), ApiError> {
     let created = state.app.create_deal(&ctx.actor, &draft_of(input)).await.map_err(|e| ctx.api_error(e))?;
     Ok((StatusCode::CREATED, Json(deal_dto(&created))))
 }
@@ -467,7 +489,11 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Body(input): Body<D
     responses((status = 200, body = DealDetailDto), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Json<DealDetailDto>, ApiError> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<DealDetailDto>, ApiError> {
     let view = state.app.deal(&ctx.actor, id).await.map_err(|e| ctx.api_error(e))?;
     Ok(Json(detail_dto(ctx.t(), &view)))
 }
@@ -478,7 +504,12 @@ pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64
     responses((status = 200, body = DealDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn update(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Body(input): Body<DealInput>) -> Result<Json<DealDto>, ApiError> {
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Body(input): Body<DealInput>,
+) -> Result<Json<DealDto>, ApiError> {
     let Some(version) = input.version else {
         return Err(ApiError::bad_field(ctx.lang, "version", &Violation::Required));
     };
@@ -530,8 +561,9 @@ pub async fn step(
             v.as_deref()
                 .filter(|s| !s.trim().is_empty())
                 .map(|s| {
-                    time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
-                        .map_err(|_| ApiError::bad_field(ctx.lang, field, &Violation::InvalidFormat { expected: "timestamp" }))
+                    time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339).map_err(
+                        |_| ApiError::bad_field(ctx.lang, field, &Violation::InvalidFormat { expected: "timestamp" }),
+                    )
                 })
                 .transpose()
         };
@@ -544,12 +576,17 @@ pub async fn step(
         })
     };
     let done = match step.as_str() {
-        "start_notice" => app.start_deal_notice(&ctx.actor, id, input.version, &text(&input.starts_on), &text(&input.ends_on)).await.map(|_| ()),
+        "start_notice" => app
+            .start_deal_notice(&ctx.actor, id, input.version, &text(&input.starts_on), &text(&input.ends_on))
+            .await
+            .map(|_| ()),
         "list" => app.open_listing(&ctx.actor, id, input.version, &market()?).await.map(|_| ()),
         "start_auction" => app.start_auction(&ctx.actor, id, input.version, &market()?).await.map(|_| ()),
         "complete" => app.complete_deal(&ctx.actor, id, input.version).await.map(|_| ()),
         "cancel" => app.cancel_deal(&ctx.actor, id, input.version, &text(&input.reason)).await.map(|_| ()),
-        other => return Err(ApiError::bad_field(ctx.lang, "step", &Violation::UnknownChoice { value: other.to_string() })),
+        other => {
+            return Err(ApiError::bad_field(ctx.lang, "step", &Violation::UnknownChoice { value: other.to_string() }));
+        }
     };
     done.map_err(|e| ctx.api_error(e))?;
     let view = app.deal(&ctx.actor, id).await.map_err(|e| ctx.api_error(e))?;
@@ -562,9 +599,17 @@ pub async fn step(
     responses((status = 200, body = VerdictDto), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn exemption(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Json<VerdictDto>, ApiError> {
+pub async fn exemption(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<VerdictDto>, ApiError> {
     let view = state.app.deal(&ctx.actor, id).await.map_err(|e| ctx.api_error(e))?;
-    Ok(Json(verdict_dto(ctx.t(), &view.verdict, view.rules.parameter(tto_domain::policy::ParamKey::ExemptionQualifyingRoutes))))
+    Ok(Json(verdict_dto(
+        ctx.t(),
+        &view.verdict,
+        view.rules.parameter(tto_domain::policy::ParamKey::ExemptionQualifyingRoutes),
+    )))
 }
 
 /// The evidence pack: a ZIP with a summary and the JSON facts and audit events; verify with
@@ -619,7 +664,11 @@ pub async fn notice(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>
     responses((status = 200, body = NoticeDto), (status = 404, body = ErrorBody), (status = 409, description = "Not ended, or an objection is open", body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn close_notice(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Json<NoticeDto>, ApiError> {
+pub async fn close_notice(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<NoticeDto>, ApiError> {
     let n = state.app.close_notice(&ctx.actor, id).await.map_err(|e| ctx.api_error(e))?;
     let (n, objections) = state.app.notice(&ctx.actor, n.id).await.map_err(|e| ctx.api_error(e))?;
     Ok(Json(notice_dto(&n, &objections)))
@@ -668,12 +717,27 @@ pub struct DecisionInput {
     responses((status = 200, body = ObjectionDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn decide(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Body(input): Body<DecisionInput>) -> Result<Json<ObjectionDto>, ApiError> {
+pub async fn decide(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Body(input): Body<DecisionInput>,
+) -> Result<Json<ObjectionDto>, ApiError> {
     let uphold = match input.decision.as_str() {
         "uphold" => true,
         "reject" => false,
-        other => return Err(ApiError::bad_field(ctx.lang, "decision", &Violation::UnknownChoice { value: other.to_string() })),
+        other => {
+            return Err(ApiError::bad_field(
+                ctx.lang,
+                "decision",
+                &Violation::UnknownChoice { value: other.to_string() },
+            ));
+        }
     };
-    let o = state.app.decide_objection(&ctx.actor, id, input.version, uphold, &input.response).await.map_err(|e| ctx.api_error(e))?;
+    let o = state
+        .app
+        .decide_objection(&ctx.actor, id, input.version, uphold, &input.response)
+        .await
+        .map_err(|e| ctx.api_error(e))?;
     Ok(Json(objection_dto(&o)))
 }

@@ -9,7 +9,9 @@ use tto_app::market::MarketEntry;
 use tto_domain::Violation;
 use utoipa::ToSchema;
 
-use super::deals::{AuctionDto, BidDto, BidderDto, DealItemDto, ListingDto, auction_dto, bid_dto, bidder_dto, listing_dto};
+use super::deals::{
+    AuctionDto, BidDto, BidderDto, DealItemDto, ListingDto, auction_dto, bid_dto, bidder_dto, listing_dto,
+};
 use super::json::{Body, Decimalish};
 use crate::AppState;
 use crate::context::Ctx;
@@ -150,7 +152,11 @@ pub async fn decide_bidder(
         "approve" => true,
         "reject" => false,
         other => {
-            return Err(ApiError::bad_field(ctx.lang, "decision", &Violation::UnknownChoice { value: other.to_string() }));
+            return Err(ApiError::bad_field(
+                ctx.lang,
+                "decision",
+                &Violation::UnknownChoice { value: other.to_string() },
+            ));
         }
     };
     let b = state.app.decide_bidder(&ctx.actor, id, party, approve).await.map_err(|e| ctx.api_error(e))?;
@@ -163,7 +169,11 @@ pub async fn decide_bidder(
     responses((status = 200, body = AuctionDto), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn auction(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Json<AuctionDto>, ApiError> {
+pub async fn auction(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<AuctionDto>, ApiError> {
     let v = state.app.auction(&ctx.actor, id).await.map_err(|e| ctx.api_error(e))?;
     Ok(Json(auction_dto(&v)))
 }

@@ -116,7 +116,11 @@ pub struct CampaignInput {
     responses((status = 201, body = CampaignDto), (status = 422, description = "Not a candidate …", body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn create(State(state): State<AppState>, ctx: Ctx, Body(input): Body<CampaignInput>) -> Result<(StatusCode, Json<CampaignDto>), ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Body(input): Body<CampaignInput>,
+) -> Result<(StatusCode, Json<CampaignDto>), ApiError> {
     let c = state
         .app
         .create_release_campaign(&ctx.actor, &input.title, &input.description, &input.achievement_ids)
@@ -129,7 +133,11 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Body(input): Body<C
     get, path = "/api/v1/releases/{id}", tag = "releases", params(("id" = i64, Path)),
     responses((status = 200, body = CampaignDto), (status = 404, body = ErrorBody))
 )]
-pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Json<CampaignDto>, ApiError> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<CampaignDto>, ApiError> {
     let (c, _) = state.app.release_campaign(&ctx.actor, id).await.map_err(|e| ctx.api_error(e))?;
     Ok(Json(dto(&c)))
 }
@@ -146,7 +154,12 @@ pub struct PublishInput {
     responses((status = 200, body = CampaignDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("token" = []), ("session" = []))
 )]
-pub async fn publish(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Body(input): Body<PublishInput>) -> Result<Json<CampaignDto>, ApiError> {
+pub async fn publish(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Body(input): Body<PublishInput>,
+) -> Result<Json<CampaignDto>, ApiError> {
     let c = state.app.publish_release_campaign(&ctx.actor, id, input.version).await.map_err(|e| ctx.api_error(e))?;
     Ok(Json(dto(&c)))
 }

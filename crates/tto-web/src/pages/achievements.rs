@@ -394,6 +394,9 @@ struct DetailPage {
     agreements: Vec<AgreementLink>,
     can_empower: bool,
     can_see_ledger: bool,
+    /// (id, title, route, status) of the deals converting this achievement.
+    deals: Vec<(i64, String, String, String)>,
+    can_deal: bool,
 }
 
 fn detail_page(
@@ -489,6 +492,8 @@ fn detail_page(
         agreements: Vec::new(),
         can_empower: false,
         can_see_ledger: false,
+        deals: Vec::new(),
+        can_deal: false,
     }
 }
 
@@ -541,6 +546,25 @@ pub async fn detail(
             && ctx.actor.require_for(Permission::EmpowermentManage, institution).is_ok();
         page.can_see_ledger =
             view.achievement.fields.job_related && ctx.actor.require_for(Permission::LedgerRead, institution).is_ok();
+        if ctx.actor.require_for(Permission::DealRead, institution).is_ok() {
+            page.deals = state
+                .app
+                .deals_of(&ctx.actor, view.achievement.id)
+                .await
+                .unwrap_or_default()
+                .iter()
+                .map(|d| {
+                    (
+                        d.id,
+                        d.title.clone(),
+                        t.code("deal.route", d.route.code()),
+                        t.code("deal.status", d.status.code()),
+                    )
+                })
+                .collect();
+        }
+        page.can_deal = !matches!(view.achievement.status, AchievementStatus::Draft | AchievementStatus::Withdrawn)
+            && ctx.actor.require_for(Permission::DealManage, institution).is_ok();
     }
     render(&page)
 }

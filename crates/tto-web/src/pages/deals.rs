@@ -16,7 +16,7 @@ use tto_domain::{AchievementId, AchievementStatus, InstitutionKind, Violation};
 use tto_store::audit::AuditEvent;
 
 use super::achievements::Choice;
-use super::{FormErrors, Layout, fail, render, render_status, see_other};
+use super::{FormErrors, Layout, fail, rename_fields, render, render_status, see_other};
 use crate::AppState;
 use crate::context::{CsrfForm, Ctx, FormData};
 use crate::format::{date, datetime, datetime_local, parse_datetime_local};
@@ -55,12 +55,23 @@ struct ListPage {
     can_create: bool,
 }
 
-fn choices<C: Copy + PartialEq>(t: T, prefix: &str, all: &[C], code: fn(C) -> &'static str, selected: Option<C>, any: bool) -> Vec<Choice> {
+fn choices<C: Copy + PartialEq>(
+    t: T,
+    prefix: &str,
+    all: &[C],
+    code: fn(C) -> &'static str,
+    selected: Option<C>,
+    any: bool,
+) -> Vec<Choice> {
     let mut v = Vec::new();
     if any {
         v.push(Choice { value: String::new(), label: t.s("filter.any").to_string(), selected: selected.is_none() });
     }
-    v.extend(all.iter().map(|c| Choice { value: code(*c).into(), label: t.code(prefix, code(*c)), selected: selected == Some(*c) }));
+    v.extend(all.iter().map(|c| Choice {
+        value: code(*c).into(),
+        label: t.code(prefix, code(*c)),
+        selected: selected == Some(*c),
+    }));
     v
 }
 
@@ -140,26 +151,47 @@ fn draft_from(form: &FormData) -> DealDraft {
     }
 }
 
-async fn form_page(state: &AppState, ctx: &Ctx, id: Option<(i64, i64)>, draft: &DealDraft, errors: FormErrors) -> Result<FormPage, AppError> {
+async fn form_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: Option<(i64, i64)>,
+    draft: &DealDraft,
+    errors: FormErrors,
+) -> Result<FormPage, AppError> {
     let t = ctx.t();
     let own = ctx.actor.institution_id();
     let institutions = state.app.institutions().await?;
-    let mut counterparties = vec![Choice { value: String::new(), label: t.s("deal.counterparty_none").to_string(), selected: draft.counterparty.is_none() }];
+    let mut counterparties = vec![Choice {
+        value: String::new(),
+        label: t.s("deal.counterparty_none").to_string(),
+        selected: draft.counterparty.is_none(),
+    }];
     counterparties.extend(
-        institutions
-            .iter()
-            .filter(|i| Some(i.id) != own && !matches!(i.kind(), InstitutionKind::Regulator))
-            .map(|i| Choice { value: i.id.0.to_string(), label: i.name().to_string(), selected: draft.counterparty == Some(i.id.0) }),
+        institutions.iter().filter(|i| Some(i.id) != own && !matches!(i.kind(), InstitutionKind::Regulator)).map(|i| {
+            Choice {
+                value: i.id.0.to_string(),
+                label: i.name().to_string(),
+                selected: draft.counterparty == Some(i.id.0),
+            }
+        }),
     );
     let filter = tto_app::achievements::AchievementFilter { institution: own, ..Default::default() };
     let listing = state
         .app
-        .list_achievements(&ctx.actor, &filter, Default::default(), tto_app::achievements::AchievementPage::Offset { offset: 0, limit: 200 })
+        .list_achievements(
+            &ctx.actor,
+            &filter,
+            Default::default(),
+            tto_app::achievements::AchievementPage::Offset { offset: 0, limit: 200 },
+        )
         .await?;
     let achievements = listing
         .rows
         .iter()
-        .filter(|r| !matches!(r.status, AchievementStatus::Draft | AchievementStatus::Withdrawn) || draft.achievements.contains(&r.id.0))
+        .filter(|r| {
+            !matches!(r.status, AchievementStatus::Draft | AchievementStatus::Withdrawn)
+                || draft.achievements.contains(&r.id.0)
+        })
         .map(|r| AchievementChoice {
             id: r.id.0,
             code: r.code.clone(),
@@ -171,7 +203,9 @@ async fn form_page(state: &AppState, ctx: &Ctx, id: Option<(i64, i64)>, draft: &
     let heading = if id.is_some() { t.s("deal.edit") } else { t.s("deal.new") };
     let mut layout = Layout::new(ctx, heading).crumb(t.s("deal.title"), "/deals");
     layout = match id {
-        Some((id, _)) => layout.crumb(format!("{} #{id}", t.s("deal.deal")), format!("/deals/{id}")).crumb(heading, format!("/deals/{id}/edit")),
+        Some((id, _)) => layout
+            .crumb(format!("{} #{id}", t.s("deal.deal")), format!("/deals/{id}"))
+            .crumb(heading, format!("/deals/{id}/edit")),
         None => layout.crumb(heading, "/deals/new"),
     };
     Ok(FormPage {
@@ -179,8 +213,22 @@ async fn form_page(state: &AppState, ctx: &Ctx, id: Option<(i64, i64)>, draft: &
         id: id.map(|(i, _)| i),
         version: id.map(|(_, v)| v).unwrap_or(0),
         title: draft.title.clone(),
-        modes: DealMode::ALL.iter().map(|m| Choice { value: m.code().into(), label: t.code("deal.mode", m.code()), selected: draft.mode == m.code() }).collect(),
-        routes: PricingRoute::ALL.iter().map(|r| Choice { value: r.code().into(), label: t.code("deal.route", r.code()), selected: draft.route == r.code() }).collect(),
+        modes: DealMode::ALL
+            .iter()
+            .map(|m| Choice {
+                value: m.code().into(),
+                label: t.code("deal.mode", m.code()),
+                selected: draft.mode == m.code(),
+            })
+            .collect(),
+        routes: PricingRoute::ALL
+            .iter()
+            .map(|r| Choice {
+                value: r.code().into(),
+                label: t.code("deal.route", r.code()),
+                selected: draft.route == r.code(),
+            })
+            .collect(),
         price: draft.price.clone(),
         counterparties,
         buyer_is_contributor: draft.buyer_is_contributor,
@@ -195,8 +243,14 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx, Query(pairs): Que
     if let Err(e) = ctx.actor.require(Permission::DealManage) {
         return fail(&ctx, e);
     }
-    let preselected: Vec<i64> = pairs.iter().filter(|(k, _)| k == "achievement").filter_map(|(_, v)| v.parse().ok()).collect();
-    let draft = DealDraft { mode: "transfer".into(), route: "agreement".into(), achievements: preselected, ..Default::default() };
+    let preselected: Vec<i64> =
+        pairs.iter().filter(|(k, _)| k == "achievement").filter_map(|(_, v)| v.parse().ok()).collect();
+    let draft = DealDraft {
+        mode: "transfer".into(),
+        route: "agreement".into(),
+        achievements: preselected,
+        ..Default::default()
+    };
     match form_page(&state, &ctx, None, &draft, FormErrors::default()).await {
         Ok(p) => render(&p),
         Err(e) => fail(&ctx, e),
@@ -206,7 +260,7 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx, Query(pairs): Que
 pub async fn create(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm) -> Response {
     let ctx = Ctx { path: "/deals/new".into(), ..ctx };
     let draft = draft_from(&form);
-    match state.app.create_deal(&ctx.actor, &draft).await {
+    match state.app.create_deal(&ctx.actor, &draft).await.map_err(|e| rename_fields(e, &[("title", "deal_title")])) {
         Ok(d) => see_other(&format!("/deals/{}?done=created", d.id)),
         Err(e) => match FormErrors::from_app(ctx.t(), &e) {
             Some(errors) => match form_page(&state, &ctx, None, &draft, errors).await {
@@ -244,11 +298,21 @@ pub async fn edit_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i
     }
 }
 
-pub async fn update(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     let ctx = Ctx { path: format!("/deals/{id}/edit"), ..ctx };
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let draft = draft_from(&form);
-    match state.app.update_deal(&ctx.actor, id, version, &draft).await {
+    match state
+        .app
+        .update_deal(&ctx.actor, id, version, &draft)
+        .await
+        .map_err(|e| rename_fields(e, &[("title", "deal_title")]))
+    {
         Ok(d) => see_other(&format!("/deals/{}?done=updated", d.id)),
         Err(e) => match FormErrors::from_app(ctx.t(), &e) {
             Some(errors) => match form_page(&state, &ctx, Some((id, version)), &draft, errors).await {
@@ -281,8 +345,11 @@ pub fn verdict_view(t: T, v: &Verdict, rule: Option<&tto_domain::policy::Paramet
             .conditions
             .iter()
             .map(|c| {
-                let args: Vec<(&str, String)> =
-                    c.args.iter().map(|(k, v)| (*k, if *k == "route" { t.code("deal.route", v) } else { v.clone() })).collect();
+                let args: Vec<(&str, String)> = c
+                    .args
+                    .iter()
+                    .map(|(k, v)| (*k, if *k == "route" { t.code("deal.route", v) } else { v.clone() }))
+                    .collect();
                 ConditionView { met: c.met, text: t.f(&format!("exemption.condition.{}", c.code), &args) }
             })
             .collect(),
@@ -409,10 +476,13 @@ struct DetailPage {
     contracts: Vec<ContractLine>,
     verdict: VerdictView,
     rules: Vec<RuleRow>,
-    today: String,
-    notice_end_default: String,
-    market_end_default: String,
-    now_local: String,
+    notice_start_value: String,
+    notice_end_value: String,
+    market_start_value: String,
+    market_end_value: String,
+    increment_value: String,
+    minutes_value: String,
+    cancel_value: String,
     notice_help: String,
     listing_help: String,
     auction_help: String,
@@ -433,7 +503,7 @@ fn rule_rows(t: T, view: &DealView) -> Vec<RuleRow> {
         .collect()
 }
 
-fn timeline_rows(t: T, events: &[AuditEvent]) -> Vec<(String, String, String)> {
+pub(crate) fn timeline_rows(t: T, events: &[AuditEvent]) -> Vec<(String, String, String)> {
     events
         .iter()
         .map(|e| {
@@ -446,11 +516,22 @@ fn timeline_rows(t: T, events: &[AuditEvent]) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn detail_page(ctx: &Ctx, v: &DealView, events: &[AuditEvent], now: time::OffsetDateTime, errors: FormErrors, notice: Option<String>) -> DetailPage {
+/// `typed`: the form that failed, whose values the page shows again.
+fn detail_page(
+    ctx: &Ctx,
+    v: &DealView,
+    events: &[AuditEvent],
+    now: time::OffsetDateTime,
+    errors: FormErrors,
+    notice: Option<String>,
+    typed: Option<&FormData>,
+) -> DetailPage {
+    let keep = |name: &str, default: String| typed.and_then(|f| f.get(name)).map(str::to_string).unwrap_or(default);
     let t = ctx.t();
     let d = &v.deal;
     let heading = format!("{} #{}", t.s("deal.deal"), d.id);
-    let mut layout = Layout::new(ctx, heading.clone()).crumb(t.s("deal.title"), "/deals").crumb(heading, format!("/deals/{}", d.id));
+    let mut layout =
+        Layout::new(ctx, heading.clone()).crumb(t.s("deal.title"), "/deals").crumb(heading, format!("/deals/{}", d.id));
     layout.notice = notice;
     let dash = || "—".to_string();
     let today = now.date();
@@ -588,45 +669,90 @@ fn detail_page(ctx: &Ctx, v: &DealView, events: &[AuditEvent], now: time::Offset
             .collect(),
         verdict: verdict_view(t, &v.verdict, v.rules.parameter(ParamKey::ExemptionQualifyingRoutes)),
         rules: rule_rows(t, v),
-        today: date(today),
-        notice_end_default: date(today + time::Duration::days(i64::from(v.rules.notice_min_days.max(1)) - 1)),
-        market_end_default: datetime_local(now + time::Duration::days(i64::from(v.rules.listing_min_days.max(1)))),
-        now_local: datetime_local(now),
-        notice_help: t.f("deal.notice_help", &[("n", v.rules.notice_min_days.to_string()), ("source", rule(ParamKey::NoticeMinDays))]),
-        listing_help: t.f("deal.listing_help", &[("n", v.rules.listing_min_days.to_string()), ("source", rule(ParamKey::ListingMinDays))]),
+        notice_start_value: keep("starts_on", date(today)),
+        notice_end_value: keep(
+            "ends_on",
+            date(today + time::Duration::days(i64::from(v.rules.notice_min_days.max(1)) - 1)),
+        ),
+        market_start_value: keep("starts_at", datetime_local(now)),
+        // A minute-rounded default must still be at least the minimum period away (listings;
+        // an auction's end has no default).
+        market_end_value: keep(
+            "ends_at",
+            if d.terms.route == PricingRoute::Listing {
+                datetime_local(
+                    now + time::Duration::days(i64::from(v.rules.listing_min_days.max(1))) + time::Duration::hours(1),
+                )
+            } else {
+                String::new()
+            },
+        ),
+        increment_value: keep("increment", String::new()),
+        minutes_value: keep("auction_minutes", "60".into()),
+        cancel_value: keep("cancel_reason", String::new()),
+        notice_help: t.f(
+            "deal.notice_help",
+            &[("n", v.rules.notice_min_days.to_string()), ("source", rule(ParamKey::NoticeMinDays))],
+        ),
+        listing_help: t.f(
+            "deal.listing_help",
+            &[("n", v.rules.listing_min_days.to_string()), ("source", rule(ParamKey::ListingMinDays))],
+        ),
         auction_help: t.f(
             "deal.auction_help",
-            &[("window", v.rules.anti_sniping_minutes.to_string()), ("extension", v.rules.extension_minutes.to_string())],
+            &[
+                ("window", v.rules.anti_sniping_minutes.to_string()),
+                ("extension", v.rules.extension_minutes.to_string()),
+            ],
         ),
         timeline: timeline_rows(t, events),
         errors,
     }
 }
 
-async fn show(state: &AppState, ctx: &Ctx, id: i64, errors: FormErrors, notice: Option<String>) -> Response {
+async fn show(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    errors: FormErrors,
+    notice: Option<String>,
+    typed: Option<&FormData>,
+) -> Response {
     let view = match state.app.deal(&ctx.actor, id).await {
         Ok(v) => v,
         Err(e) => return fail(ctx, e),
     };
     let events = state.app.deal_audit_events(&view).await.unwrap_or_default();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render_status(status, &detail_page(ctx, &view, &events, state.app.now(), errors, notice))
+    render_status(status, &detail_page(ctx, &view, &events, state.app.now(), errors, notice, typed))
 }
 
-pub async fn detail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Query(pairs): Query<Vec<(String, String)>>) -> Response {
+pub async fn detail(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
     let t = ctx.t();
     let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("deal.done", v));
-    show(&state, &ctx, id, FormErrors::default(), notice).await
+    show(&state, &ctx, id, FormErrors::default(), notice, None).await
 }
 
 /// After a form post: back to the deal page, or the page again with the errors inline.
-async fn after(state: &AppState, ctx: Ctx, id: i64, done: &str, result: Result<(), AppError>) -> Response {
+async fn after(
+    state: &AppState,
+    ctx: Ctx,
+    id: i64,
+    done: &str,
+    typed: Option<&FormData>,
+    result: Result<(), AppError>,
+) -> Response {
     match result {
         Ok(()) => see_other(&format!("/deals/{id}?done={done}")),
         Err(e) => match FormErrors::from_app(ctx.t(), &e) {
             Some(errors) => {
                 let ctx = Ctx { path: format!("/deals/{id}"), ..ctx };
-                show(state, &ctx, id, errors, None).await
+                show(state, &ctx, id, errors, None, typed).await
             }
             None => fail(&ctx, e),
         },
@@ -635,25 +761,40 @@ async fn after(state: &AppState, ctx: Ctx, id: i64, done: &str, result: Result<(
 
 fn market_input(form: &FormData) -> Result<MarketSettingsInput, AppError> {
     let starts_at = match form.get("starts_at").filter(|v| !v.trim().is_empty()) {
-        Some(v) => Some(parse_datetime_local(v).ok_or_else(|| AppError::field("starts_at", Violation::InvalidFormat { expected: "datetime" }))?),
+        Some(v) => Some(
+            parse_datetime_local(v)
+                .ok_or_else(|| AppError::field("starts_at", Violation::InvalidFormat { expected: "datetime" }))?,
+        ),
         None => None,
     };
     let ends_at = match form.get("ends_at").filter(|v| !v.trim().is_empty()) {
-        Some(v) => parse_datetime_local(v).ok_or_else(|| AppError::field("ends_at", Violation::InvalidFormat { expected: "datetime" }))?,
+        Some(v) => parse_datetime_local(v)
+            .ok_or_else(|| AppError::field("ends_at", Violation::InvalidFormat { expected: "datetime" }))?,
         None => return Err(AppError::field("ends_at", Violation::Required)),
     };
-    let auction_minutes = match form.get("auction_minutes").filter(|v| !v.trim().is_empty()) {
-        Some(v) => Some(v.trim().parse::<i64>().map_err(|_| AppError::field("auction_minutes", Violation::InvalidFormat { expected: "whole_number" }))?),
-        None => None,
-    };
+    let auction_minutes =
+        match form.get("auction_minutes").filter(|v| !v.trim().is_empty()) {
+            Some(v) => Some(v.trim().parse::<i64>().map_err(|_| {
+                AppError::field("auction_minutes", Violation::InvalidFormat { expected: "whole_number" })
+            })?),
+            None => None,
+        };
     Ok(MarketSettingsInput { starts_at, ends_at, increment: form.text("increment"), auction_minutes })
 }
 
-pub async fn step(State(state): State<AppState>, ctx: Ctx, Path((id, step)): Path<(i64, String)>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn step(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, step)): Path<(i64, String)>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let app = &state.app;
     let result = match DealAction::from_code(&step) {
-        Ok(DealAction::StartNotice) => app.start_deal_notice(&ctx.actor, id, version, &form.text("starts_on"), &form.text("ends_on")).await.map(|_| ()),
+        Ok(DealAction::StartNotice) => app
+            .start_deal_notice(&ctx.actor, id, version, &form.text("starts_on"), &form.text("ends_on"))
+            .await
+            .map(|_| ()),
         Ok(DealAction::List) => match market_input(&form) {
             Ok(input) => app.open_listing(&ctx.actor, id, version, &input).await.map(|_| ()),
             Err(e) => Err(e),
@@ -663,16 +804,23 @@ pub async fn step(State(state): State<AppState>, ctx: Ctx, Path((id, step)): Pat
             Err(e) => Err(e),
         },
         Ok(DealAction::Complete) => app.complete_deal(&ctx.actor, id, version).await.map(|_| ()),
-        Ok(DealAction::Cancel) => app.cancel_deal(&ctx.actor, id, version, &form.text("cancel_reason")).await.map(|_| ()),
+        Ok(DealAction::Cancel) => {
+            app.cancel_deal(&ctx.actor, id, version, &form.text("cancel_reason")).await.map(|_| ())
+        }
         Ok(other) => Err(AppError::field("step", Violation::UnknownChoice { value: other.code().to_string() })),
         Err(v) => Err(AppError::field("step", v)),
     };
-    after(&state, ctx, id, &step, result).await
+    after(&state, ctx, id, &step, Some(&form), result).await
 }
 
-pub async fn close_notice(State(state): State<AppState>, ctx: Ctx, Path((id, notice)): Path<(i64, i64)>, CsrfForm(_): CsrfForm) -> Response {
+pub async fn close_notice(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, notice)): Path<(i64, i64)>,
+    CsrfForm(_): CsrfForm,
+) -> Response {
     let result = state.app.close_notice(&ctx.actor, notice).await.map(|_| ());
-    after(&state, ctx, id, "close_notice", result).await
+    after(&state, ctx, id, "close_notice", None, result).await
 }
 
 pub async fn decide_objection(
@@ -685,24 +833,19 @@ pub async fn decide_objection(
     let result = match decision.as_str() {
         "uphold" | "reject" => state
             .app
-            .decide_objection(&ctx.actor, objection, version, decision == "uphold", &form.text(&format!("response_{objection}")))
+            .decide_objection(
+                &ctx.actor,
+                objection,
+                version,
+                decision == "uphold",
+                &form.text(&format!("response_{objection}")),
+            )
             .await
             .map(|_| ())
-            .map_err(|e| match e {
-                // The response box of this objection is named per objection.
-                AppError::Validation(mut v) => {
-                    for fe in v.errors.iter_mut() {
-                        if fe.field == "response" {
-                            fe.field = format!("response_{objection}");
-                        }
-                    }
-                    AppError::Validation(v)
-                }
-                other => other,
-            }),
+            .map_err(|e| rename_fields(e, &[("response", &format!("response_{objection}"))])),
         other => Err(AppError::field("decision", Violation::UnknownChoice { value: other.to_string() })),
     };
-    after(&state, ctx, id, &format!("objection_{decision}"), result).await
+    after(&state, ctx, id, &format!("objection_{decision}"), Some(&form), result).await
 }
 
 pub async fn decide_bidder(
@@ -712,10 +855,12 @@ pub async fn decide_bidder(
     CsrfForm(_): CsrfForm,
 ) -> Response {
     let result = match decision.as_str() {
-        "approve" | "reject" => state.app.decide_bidder(&ctx.actor, auction, party, decision == "approve").await.map(|_| ()),
+        "approve" | "reject" => {
+            state.app.decide_bidder(&ctx.actor, auction, party, decision == "approve").await.map(|_| ())
+        }
         other => Err(AppError::field("decision", Violation::UnknownChoice { value: other.to_string() })),
     };
-    after(&state, ctx, id, &format!("bidder_{decision}"), result).await
+    after(&state, ctx, id, &format!("bidder_{decision}"), None, result).await
 }
 
 pub async fn evidence_pack(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
@@ -758,7 +903,7 @@ pub fn evidence_summary(t: T, view: &DealView, events: &[AuditEvent]) -> String 
     let now = time::OffsetDateTime::now_utc();
     let page = EvidenceSummary {
         t,
-        d: detail_page(&ctx, view, events, now, FormErrors::default(), None),
+        d: detail_page(&ctx, view, events, now, FormErrors::default(), None, None),
         generated: datetime(now),
         events: events
             .iter()

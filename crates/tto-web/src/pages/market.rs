@@ -107,7 +107,14 @@ struct NoticePage {
     errors: FormErrors,
 }
 
-async fn notice_page(state: &AppState, ctx: &Ctx, id: i64, form: Option<&FormData>, errors: FormErrors, notice: Option<String>) -> Response {
+async fn notice_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    form: Option<&FormData>,
+    errors: FormErrors,
+    notice: Option<String>,
+) -> Response {
     let t = ctx.t();
     let (n, _) = match state.app.notice(&ctx.actor, id).await {
         Ok(n) => n,
@@ -134,14 +141,28 @@ async fn notice_page(state: &AppState, ctx: &Ctx, id: i64, form: Option<&FormDat
     )
 }
 
-pub async fn notice(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Query(pairs): Query<Vec<(String, String)>>) -> Response {
+pub async fn notice(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
     let t = ctx.t();
     let done = pairs.iter().any(|(k, v)| k == "done" && v == "objection").then(|| t.s("objection.thanks").to_string());
     notice_page(&state, &ctx, id, None, FormErrors::default(), done).await
 }
 
-pub async fn object(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, CsrfForm(form): CsrfForm) -> Response {
-    match state.app.submit_objection(&ctx.actor, id, &form.text("name"), &form.text("contact"), &form.text("content")).await {
+pub async fn object(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
+    match state
+        .app
+        .submit_objection(&ctx.actor, id, &form.text("name"), &form.text("contact"), &form.text("content"))
+        .await
+    {
         Ok(_) => see_other(&format!("/notices/{id}?done=objection")),
         Err(e) => match FormErrors::from_app(ctx.t(), &e) {
             Some(errors) => {
@@ -171,6 +192,8 @@ pub struct MarketCard {
     pub my_interest: bool,
     pub my_registration: String,
     pub my_registration_code: String,
+    /// (party id, name, note) of bidders awaiting the operator's approval.
+    pub pending: Vec<(i64, String, String)>,
     pub error: String,
 }
 
@@ -182,7 +205,13 @@ struct MarketPage {
     buyer: bool,
 }
 
-async fn market_page(state: &AppState, ctx: &Ctx, failed: Option<(i64, String)>, notice: Option<String>) -> Response {
+/// `failed`: the card (kind, id) whose form failed, with the message.
+async fn market_page(
+    state: &AppState,
+    ctx: &Ctx,
+    failed: Option<(&str, i64, String)>,
+    notice: Option<String>,
+) -> Response {
     let t = ctx.t();
     let entries = match state.app.market(&ctx.actor).await {
         Ok(e) => e,
@@ -210,11 +239,21 @@ async fn market_page(state: &AppState, ctx: &Ctx, failed: Option<(i64, String)>,
                 highest: e.highest.map(|m| m.to_string()).unwrap_or_else(|| "—".into()),
                 bids: e.bids,
                 minimum_bid: e.minimum_bid.map(|m| m.to_plain()).unwrap_or_default(),
-                minimum_help: t.f("auction.minimum_help", &[("amount", e.minimum_bid.map(|m| m.to_string()).unwrap_or_default())]),
+                minimum_help: t
+                    .f("auction.minimum_help", &[("amount", e.minimum_bid.map(|m| m.to_string()).unwrap_or_default())]),
                 my_interest: e.my_interest,
                 my_registration: e.my_registration.map(|s| t.code("bidder.status", s.code())).unwrap_or_default(),
                 my_registration_code: e.my_registration.map(|s| s.code().to_string()).unwrap_or_default(),
-                error: failed.as_ref().filter(|(f, _)| *f == id).map(|(_, m)| m.clone()).unwrap_or_default(),
+                pending: e
+                    .pending_bidders
+                    .iter()
+                    .map(|b| (b.party_id.0, b.party_name.clone(), b.note.clone()))
+                    .collect(),
+                error: failed
+                    .as_ref()
+                    .filter(|(k, f, _)| *k == kind && *f == id)
+                    .map(|(_, _, m)| m.clone())
+                    .unwrap_or_default(),
             })
         })
         .collect();
@@ -230,30 +269,53 @@ pub async fn market(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query
     market_page(&state, &ctx, None, notice).await
 }
 
-async fn after(state: &AppState, ctx: Ctx, id: i64, done: &str, result: Result<(), AppError>) -> Response {
+async fn after(state: &AppState, ctx: Ctx, kind: &str, id: i64, done: &str, result: Result<(), AppError>) -> Response {
     match result {
         Ok(()) => see_other(&format!("/market?done={done}")),
         Err(e) => match FormErrors::from_app(ctx.t(), &e) {
             Some(errors) => {
                 let ctx = Ctx { path: "/market".into(), ..ctx };
-                market_page(state, &ctx, Some((id, errors.summary.join("；"))), None).await
+                market_page(state, &ctx, Some((kind, id, errors.summary.join("；"))), None).await
             }
             None => fail(&ctx, e),
         },
     }
 }
 
-pub async fn interest(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn interest(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     let result = state.app.express_interest(&ctx.actor, id, &form.text("note")).await.map(|_| ());
-    after(&state, ctx, id, "interest", result).await
+    after(&state, ctx, "listing", id, "interest", result).await
 }
 
-pub async fn register(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn register(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     let result = state.app.register_bidder(&ctx.actor, id, &form.text("note")).await.map(|_| ());
-    after(&state, ctx, id, "register", result).await
+    after(&state, ctx, "auction", id, "register", result).await
+}
+
+pub async fn decide_bidder(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, party, decision)): Path<(i64, i64, String)>,
+    CsrfForm(_): CsrfForm,
+) -> Response {
+    let result = match decision.as_str() {
+        "approve" | "reject" => state.app.decide_bidder(&ctx.actor, id, party, decision == "approve").await.map(|_| ()),
+        other => Err(AppError::field("decision", tto_domain::Violation::UnknownChoice { value: other.to_string() })),
+    };
+    after(&state, ctx, "auction", id, &format!("bidder_{decision}"), result).await
 }
 
 pub async fn bid(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, CsrfForm(form): CsrfForm) -> Response {
     let result = state.app.place_bid(&ctx.actor, id, &form.text("amount")).await.map(|_| ());
-    after(&state, ctx, id, "bid", result).await
+    after(&state, ctx, "auction", id, "bid", result).await
 }

@@ -5,12 +5,14 @@
 mod account;
 mod achievements;
 mod admin;
+mod contracts;
 pub(crate) mod deals;
 mod empowerment;
 mod home;
 mod ledger;
 mod market;
 pub(crate) mod policy;
+mod releases;
 
 use askama::Template;
 use axum::Router;
@@ -65,6 +67,17 @@ pub fn router() -> Router<AppState> {
         .route("/deals/{id}/objections/{objection}/{decision}", post(deals::decide_objection))
         .route("/deals/{id}/auctions/{auction}/bidders/{party}/{decision}", post(deals::decide_bidder))
         .route("/deals/{id}/{step}", post(deals::step))
+        .route("/contracts", get(contracts::list).post(contracts::create))
+        .route("/contracts/export.xlsx", get(contracts::export))
+        .route("/contracts/new", get(contracts::new_form))
+        .route("/contracts/{id}", get(contracts::detail))
+        .route("/contracts/{id}/register", post(contracts::register))
+        .route("/contracts/{id}/payments", post(contracts::record_payment))
+        .route("/releases", get(releases::list).post(releases::create))
+        .route("/releases/candidates", get(releases::candidates))
+        .route("/releases/{id}", get(releases::detail))
+        .route("/releases/{id}/publish", post(releases::publish))
+        .route("/releases/{id}/export.xlsx", get(releases::export))
         .route("/notices", get(market::notices))
         .route("/notices/{id}", get(market::notice))
         .route("/notices/{id}/objections", post(market::object))
@@ -72,6 +85,7 @@ pub fn router() -> Router<AppState> {
         .route("/market/listings/{id}/interest", post(market::interest))
         .route("/market/auctions/{id}/register", post(market::register))
         .route("/market/auctions/{id}/bid", post(market::bid))
+        .route("/market/auctions/{id}/bidders/{party}/{decision}", post(market::decide_bidder))
         .route("/audit", get(admin::audit))
         .route("/audit/export.xlsx", get(admin::audit_export))
 }
@@ -340,6 +354,30 @@ impl FormErrors {
 
     pub fn is_empty(&self) -> bool {
         self.summary.is_empty()
+    }
+}
+
+/// Renames the fields of a use case's errors for a page whose form names them differently
+/// (`title` is labelled “成果名称” in the shared labels; a payment's `reference` is not a
+/// contract number; a response box is named per objection).
+pub(crate) fn rename_fields(e: AppError, renames: &[(&str, &str)]) -> AppError {
+    let rename = |field: &mut String| {
+        if let Some((_, to)) = renames.iter().find(|(from, _)| field == from) {
+            *field = (*to).to_string();
+        }
+    };
+    match e {
+        AppError::Validation(mut v) => {
+            for fe in v.errors.iter_mut() {
+                rename(&mut fe.field);
+            }
+            AppError::Validation(v)
+        }
+        AppError::Conflict { mut field, violation } => {
+            rename(&mut field);
+            AppError::Conflict { field, violation }
+        }
+        other => other,
     }
 }
 
