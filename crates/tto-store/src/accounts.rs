@@ -175,13 +175,8 @@ pub async fn update_user(
         .bind(status.to_string())
         .push(", updated_at = ")
         .bind(format_timestamp(tx.now()))
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id)
-        .push(" AND version = ")
-        .bind(before.version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(before.id, before.version);
+    q.execute_versioned(tx.conn()).await?;
     write_roles(tx, before.id, before.institution_id, roles).await?;
     let after = get_user(tx, before.id).await?;
     tx.record(

@@ -710,13 +710,8 @@ pub async fn update(
         .bind(after.status.code())
         .push(", updated_at = ")
         .bind(format_timestamp(tx.now()))
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id.0)
-        .push(" AND version = ")
-        .bind(expected_version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(before.id.0, expected_version);
+    q.execute_versioned(tx.conn()).await?;
     let after = Achievement { updated_at: tx.now(), version: expected_version + 1, ..after };
     if after.fields.chains != before.fields.chains || after.fields.contributors != before.fields.contributors {
         write_children(tx, &after).await?;

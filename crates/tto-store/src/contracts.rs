@@ -62,18 +62,6 @@ pub struct ContractFilter {
     pub registered: Option<bool>,
 }
 
-fn apply_scope(q: &mut Sql, scope: Scope) {
-    match scope {
-        Scope::All => {}
-        Scope::Institution(id) | Scope::OwnOrPublic(id) => {
-            q.push(" AND k.institution_id = ").bind(id.0);
-        }
-        Scope::Public => {
-            q.push(" AND 1 = 0");
-        }
-    }
-}
-
 pub fn snapshot(c: &Contract) -> Value {
     let t = &c.terms;
     json!({
@@ -160,7 +148,7 @@ async fn from_row(db: &mut impl Conn, row: &AnyRow) -> Result<Contract> {
 pub async fn get(db: &mut impl Conn, scope: Scope, id: i64) -> Result<Contract> {
     let mut q = Sql::new(COLUMNS);
     q.push(" WHERE k.id = ").bind(id);
-    apply_scope(&mut q, scope);
+    q.internal_scope(scope, "k.institution_id");
     let row = q.fetch_optional(db.conn()).await?.ok_or(StoreError::NotFound)?;
     from_row(db, &row).await
 }
@@ -172,7 +160,7 @@ pub async fn list(db: &mut impl Conn, scope: Scope, filter: &ContractFilter, lim
          (SELECT CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) FROM contract_payment p WHERE p.contract_id = k.id) \
          AS received FROM tech_contract k JOIN institution b ON b.id = k.buyer_id WHERE 1 = 1",
     );
-    apply_scope(&mut q, scope);
+    q.internal_scope(scope, "k.institution_id");
     if let Some(c) = filter.category {
         q.push(" AND k.category = ").bind(c.code());
     }
@@ -261,13 +249,8 @@ pub async fn register(tx: &mut WriteTx, before: &Contract, r: &Registration) -> 
         .set("certified_amount_fen", r.certified_amount.fen())
         .set("registration_authority", r.authority.clone())
         .set("updated_at", format_timestamp(tx.now()))
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id)
-        .push(" AND version = ")
-        .bind(before.version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(before.id, before.version);
+    q.execute_versioned(tx.conn()).await?;
     let saved = get(tx, Scope::All, before.id).await?;
     tx.record(
         Some(before.institution_id),
@@ -302,14 +285,8 @@ pub async fn add_payment(
     .push(")");
     q.execute(tx.conn()).await?;
     let mut q = Sql::new("UPDATE tech_contract SET ");
-    q.set("updated_at", format_timestamp(tx.now()))
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id)
-        .push(" AND version = ")
-        .bind(before.version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+    q.set("updated_at", format_timestamp(tx.now())).where_version(before.id, before.version);
+    q.execute_versioned(tx.conn()).await?;
     let saved = get(tx, Scope::All, before.id).await?;
     tx.record(
         Some(before.institution_id),

@@ -63,18 +63,6 @@ pub struct DealFilter {
     pub achievement: Option<AchievementId>,
 }
 
-fn apply_scope(q: &mut Sql, scope: Scope) {
-    match scope {
-        Scope::All => {}
-        Scope::Institution(id) | Scope::OwnOrPublic(id) => {
-            q.push(" AND d.institution_id = ").bind(id.0);
-        }
-        Scope::Public => {
-            q.push(" AND 1 = 0");
-        }
-    }
-}
-
 pub fn snapshot(d: &Deal) -> Value {
     let t = &d.terms;
     json!({
@@ -157,7 +145,7 @@ async fn from_row(db: &mut impl Conn, row: &AnyRow) -> Result<Deal> {
 pub async fn get(db: &mut impl Conn, scope: Scope, id: i64) -> Result<Deal> {
     let mut q = Sql::new(COLUMNS);
     q.push(" WHERE d.id = ").bind(id);
-    apply_scope(&mut q, scope);
+    q.internal_scope(scope, "d.institution_id");
     let row = q.fetch_optional(db.conn()).await?.ok_or(StoreError::NotFound)?;
     from_row(db, &row).await
 }
@@ -168,7 +156,7 @@ pub async fn list(db: &mut impl Conn, scope: Scope, filter: &DealFilter, limit: 
          c.name AS counterparty_name, d.updated_at FROM deal d LEFT JOIN institution c ON c.id = d.counterparty_id \
          WHERE 1 = 1",
     );
-    apply_scope(&mut q, scope);
+    q.internal_scope(scope, "d.institution_id");
     if let Some(s) = filter.status {
         q.push(" AND d.status = ").bind(s.code());
     }
@@ -283,13 +271,8 @@ pub async fn update_terms(
         .set("related_party", terms.related_party)
         .set("related_party_note", terms.related_party_note.clone())
         .set("updated_at", format_timestamp(tx.now()))
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id)
-        .push(" AND version = ")
-        .bind(before.version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(before.id, before.version);
+    q.execute_versioned(tx.conn()).await?;
     write_items(tx, before.id, before.institution_id, achievements).await?;
     let saved = get(tx, Scope::All, before.id).await?;
     tx.record(
@@ -315,13 +298,8 @@ pub async fn save_workflow(tx: &mut WriteTx, before: &Deal, after: &Deal, action
         .set("completed_on", after.completed_on.map(format_date))
         .set("cancel_reason", after.cancel_reason.clone())
         .set("updated_at", format_timestamp(tx.now()))
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id)
-        .push(" AND version = ")
-        .bind(before.version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(before.id, before.version);
+    q.execute_versioned(tx.conn()).await?;
     let saved = get(tx, Scope::All, before.id).await?;
     tx.record(
         Some(before.institution_id),

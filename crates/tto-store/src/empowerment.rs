@@ -57,18 +57,6 @@ pub struct AgreementFilter {
     pub status: Option<AgreementStatus>,
 }
 
-fn apply_scope(q: &mut Sql, scope: Scope) {
-    match scope {
-        Scope::All => {}
-        Scope::Institution(id) | Scope::OwnOrPublic(id) => {
-            q.push(" AND g.institution_id = ").bind(id.0);
-        }
-        Scope::Public => {
-            q.push(" AND 1 = 0");
-        }
-    }
-}
-
 pub fn snapshot(a: &Agreement) -> Value {
     let t = &a.terms;
     json!({
@@ -152,7 +140,7 @@ async fn from_row(db: &mut impl Conn, row: &AnyRow) -> Result<Agreement> {
 pub async fn get(db: &mut impl Conn, scope: Scope, id: i64) -> Result<Agreement> {
     let mut q = Sql::new(COLUMNS);
     q.push(" WHERE g.id = ").bind(id);
-    apply_scope(&mut q, scope);
+    q.internal_scope(scope, "g.institution_id");
     let row = q.fetch_optional(db.conn()).await?.ok_or(StoreError::NotFound)?;
     from_row(db, &row).await
 }
@@ -175,7 +163,7 @@ pub async fn list(db: &mut impl Conn, scope: Scope, filter: &AgreementFilter, li
          g.effective_from, g.effective_until, g.updated_at FROM empowerment_agreement g \
          JOIN achievement a ON a.id = g.achievement_id WHERE 1 = 1",
     );
-    apply_scope(&mut q, scope);
+    q.internal_scope(scope, "g.institution_id");
     if let Some(a) = filter.achievement {
         q.push(" AND g.achievement_id = ").bind(a.0);
     }
@@ -299,13 +287,8 @@ pub async fn save_workflow(tx: &mut WriteTx, before: &Agreement, after: &Agreeme
         .bind(after.cancel_reason.clone())
         .push(", updated_at = ")
         .bind(format_timestamp(tx.now()))
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id)
-        .push(" AND version = ")
-        .bind(before.version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(before.id, before.version);
+    q.execute_versioned(tx.conn()).await?;
     let saved = get(tx, Scope::All, before.id).await?;
     tx.record(
         Some(before.institution_id),

@@ -125,13 +125,8 @@ pub async fn update(
         .bind(fields.state_run)
         .push(", updated_at = ")
         .bind(format_timestamp(tx.now()))
-        .push(", version = version + 1 WHERE id = ")
-        .bind(id.0)
-        .push(" AND version = ")
-        .bind(expected_version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(id.0, expected_version);
+    q.execute_versioned(tx.conn()).await?;
     let after = get(tx, id).await?;
     tx.record(
         Some(id),

@@ -55,18 +55,6 @@ pub struct ConversionRecord {
     pub created_at: OffsetDateTime,
 }
 
-fn scope_clause(q: &mut Sql, scope: Scope, column: &'static str) {
-    match scope {
-        Scope::All => {}
-        Scope::Institution(id) | Scope::OwnOrPublic(id) => {
-            q.push(" AND ").push(column).push(" = ").bind(id.0);
-        }
-        Scope::Public => {
-            q.push(" AND 1 = 0");
-        }
-    }
-}
-
 pub fn entry_snapshot(e: &LedgerEntry) -> Value {
     let a = &e.assessment;
     json!({
@@ -107,7 +95,7 @@ fn entry_from(row: &AnyRow) -> Result<LedgerEntry> {
 pub async fn entry_for(db: &mut impl Conn, scope: Scope, achievement: AchievementId) -> Result<Option<LedgerEntry>> {
     let mut q = Sql::new(ENTRY_COLUMNS);
     q.push(" WHERE e.achievement_id = ").bind(achievement.0);
-    scope_clause(&mut q, scope, "e.institution_id");
+    q.internal_scope(scope, "e.institution_id");
     q.fetch_optional(db.conn()).await?.as_ref().map(entry_from).transpose()
 }
 
@@ -177,13 +165,8 @@ pub async fn save_assessment(
         .bind(assessment.notes.clone())
         .push(", updated_at = ")
         .bind(format_timestamp(tx.now()))
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id)
-        .push(" AND version = ")
-        .bind(expected_version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(before.id, expected_version);
+    q.execute_versioned(tx.conn()).await?;
     let after = entry_for(tx, Scope::All, before.achievement_id).await?.ok_or(StoreError::NotFound)?;
     tx.record(
         Some(before.institution_id),
@@ -205,7 +188,7 @@ pub async fn list(db: &mut impl Conn, scope: Scope, filter: &LedgerFilter, limit
          (SELECT CAST(COALESCE(SUM(b.value_fen), 0) AS BIGINT) FROM ledger_booking b WHERE b.ledger_entry_id = e.id) AS booked \
          FROM ledger_entry e JOIN achievement a ON a.id = e.achievement_id WHERE 1 = 1",
     );
-    scope_clause(&mut q, scope, "e.institution_id");
+    q.internal_scope(scope, "e.institution_id");
     if let Some(s) = filter.stage {
         q.push(" AND e.stage = ").bind(s.code());
     }
@@ -271,7 +254,7 @@ pub async fn conversions(db: &mut impl Conn, achievement: AchievementId) -> Resu
 pub async fn conversion(db: &mut impl Conn, scope: Scope, id: i64) -> Result<ConversionRecord> {
     let mut q = Sql::new(CONVERSION_COLUMNS);
     q.push(" WHERE c.id = ").bind(id);
-    scope_clause(&mut q, scope, "c.institution_id");
+    q.internal_scope(scope, "c.institution_id");
     q.fetch_optional(db.conn()).await?.as_ref().map(conversion_from).transpose()?.ok_or(StoreError::NotFound)
 }
 
@@ -387,22 +370,22 @@ async fn triples(db: &mut impl Conn, mut q: Sql) -> Result<Vec<(AchievementId, S
 pub async fn reconcile(db: &mut impl Conn, scope: Scope) -> Result<Reconciliation> {
     let mut missing = Sql::new("SELECT a.id, a.code, a.title FROM achievement a WHERE a.job_related = ");
     missing.bind(true).push(" AND NOT EXISTS (SELECT 1 FROM ledger_entry e WHERE e.achievement_id = a.id)");
-    scope_clause(&mut missing, scope, "a.institution_id");
+    missing.internal_scope(scope, "a.institution_id");
     let mut stray = Sql::new(
         "SELECT a.id, a.code, a.title FROM ledger_entry e JOIN achievement a ON a.id = e.achievement_id WHERE a.job_related = ",
     );
     stray.bind(false);
-    scope_clause(&mut stray, scope, "a.institution_id");
+    stray.internal_scope(scope, "a.institution_id");
     let mut unbooked = Sql::new(
         "SELECT DISTINCT a.id, a.code, a.title FROM conversion_event c JOIN achievement a ON a.id = c.achievement_id \
          WHERE NOT EXISTS (SELECT 1 FROM ledger_booking b WHERE b.conversion_event_id = c.id)",
     );
-    scope_clause(&mut unbooked, scope, "a.institution_id");
+    unbooked.internal_scope(scope, "a.institution_id");
     let mut twice = Sql::new(
         "SELECT a.id, a.code, a.title FROM achievement a WHERE (SELECT COUNT(*) FROM ledger_booking b \
          JOIN conversion_event c ON c.id = b.conversion_event_id WHERE b.achievement_id = a.id AND c.mode IN ('transfer', 'equity_investment')) > 1",
     );
-    scope_clause(&mut twice, scope, "a.institution_id");
+    twice.internal_scope(scope, "a.institution_id");
     Ok(Reconciliation {
         missing: triples(db, missing).await?,
         not_job_related: triples(db, stray).await?,

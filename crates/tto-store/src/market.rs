@@ -220,13 +220,8 @@ pub async fn close_listing(tx: &mut WriteTx, before: &Listing, outcome: &str) ->
         .set("outcome", outcome)
         .set("closed_at", now.clone())
         .set("updated_at", now)
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id)
-        .push(" AND version = ")
-        .bind(before.version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(before.id, before.version);
+    q.execute_versioned(tx.conn()).await?;
     let saved = listing(tx, before.id).await?;
     tx.record(
         Some(before.institution_id),
@@ -374,13 +369,8 @@ pub async fn extend_auction(tx: &mut WriteTx, before: &Auction, ends_at: OffsetD
     let mut q = Sql::new("UPDATE auction SET ");
     q.set("ends_at", format_timestamp(ends_at))
         .set("updated_at", format_timestamp(tx.now()))
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id)
-        .push(" AND version = ")
-        .bind(before.version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(before.id, before.version);
+    q.execute_versioned(tx.conn()).await?;
     auction(tx, before.id).await
 }
 
@@ -392,13 +382,8 @@ pub async fn close_auction(tx: &mut WriteTx, before: &Auction, winner: Option<&B
         .set("winning_bid_id", winner.map(|b| b.id))
         .set("closed_at", now.clone())
         .set("updated_at", now)
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id)
-        .push(" AND version = ")
-        .bind(before.version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(before.id, before.version);
+    q.execute_versioned(tx.conn()).await?;
     let saved = auction(tx, before.id).await?;
     tx.record(
         Some(before.institution_id),

@@ -196,13 +196,8 @@ pub async fn finish(tx: &mut WriteTx, before: &Notice, status: NoticeStatus, on:
     q.set("status", status.code())
         .set("closed_on", format_date(on))
         .set("updated_at", format_timestamp(tx.now()))
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id)
-        .push(" AND version = ")
-        .bind(before.version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(before.id, before.version);
+    q.execute_versioned(tx.conn()).await?;
     let saved = get(tx, Scope::All, before.id, on).await?;
     tx.record(
         Some(before.institution_id),
@@ -245,16 +240,7 @@ pub async fn objections(db: &mut impl Conn, notice: i64) -> Result<Vec<Objection
 
 pub async fn objection(db: &mut impl Conn, scope: Scope, id: i64) -> Result<Objection> {
     let mut q = Sql::new(OBJECTION_COLUMNS);
-    q.push(" WHERE o.id = ").bind(id);
-    match scope {
-        Scope::All => {}
-        Scope::Institution(i) | Scope::OwnOrPublic(i) => {
-            q.push(" AND o.institution_id = ").bind(i.0);
-        }
-        Scope::Public => {
-            q.push(" AND 1 = 0");
-        }
-    }
+    q.push(" WHERE o.id = ").bind(id).internal_scope(scope, "o.institution_id");
     objection_from_row(&q.fetch_optional(db.conn()).await?.ok_or(StoreError::NotFound)?)
 }
 
@@ -303,13 +289,8 @@ pub async fn decide_objection(
         .set("response", response)
         .set("handled_at", now.clone())
         .set("updated_at", now)
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id)
-        .push(" AND version = ")
-        .bind(before.version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(before.id, before.version);
+    q.execute_versioned(tx.conn()).await?;
     let saved = objection(tx, Scope::All, before.id).await?;
     let action = if status == ObjectionStatus::Upheld { "objection.uphold" } else { "objection.reject" };
     tx.record(

@@ -89,15 +89,7 @@ pub async fn candidates(db: &mut impl Conn, scope: Scope, completed_by: Date, li
     )
     .bind(format_date(completed_by))
     .push(" AND NOT EXISTS (SELECT 1 FROM conversion_event c WHERE c.achievement_id = a.id)");
-    match scope {
-        Scope::All => {}
-        Scope::Institution(i) | Scope::OwnOrPublic(i) => {
-            q.push(" AND a.institution_id = ").bind(i.0);
-        }
-        Scope::Public => {
-            q.push(" AND 1 = 0");
-        }
-    }
+    q.internal_scope(scope, "a.institution_id");
     q.push(" ORDER BY a.completion_date, a.id LIMIT ").bind(limit);
     q.fetch_all(db.conn()).await?.iter().map(item_from_row).collect()
 }
@@ -211,13 +203,8 @@ pub async fn publish(tx: &mut WriteTx, before: &Campaign, on: Date) -> Result<Ca
     q.set("status", CampaignStatus::Published.code())
         .set("published_on", format_date(on))
         .set("updated_at", format_timestamp(tx.now()))
-        .push(", version = version + 1 WHERE id = ")
-        .bind(before.id)
-        .push(" AND version = ")
-        .bind(before.version);
-    if q.execute(tx.conn()).await? != 1 {
-        return Err(StoreError::StaleVersion);
-    }
+        .where_version(before.id, before.version);
+    q.execute_versioned(tx.conn()).await?;
     let saved = get(tx, Scope::All, before.id).await?;
     tx.record(
         Some(before.institution_id),

@@ -5,7 +5,7 @@
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{AnyConnection, Arguments, AssertSqlSafe, Encode, Type};
 
-use crate::Result;
+use crate::{Result, Scope};
 
 pub(crate) struct Sql {
     text: String,
@@ -57,6 +57,22 @@ impl Sql {
         self.arg(value.into())
     }
 
+    /// Ends the SET list of an UPDATE of a versioned row: bumps the version, where row `id`
+    /// still has `version` (optimistic concurrency; see [`Sql::execute_versioned`]).
+    pub(crate) fn where_version(&mut self, id: i64, version: i64) -> &mut Self {
+        self.push(", version = version + 1 WHERE id = ").bind(id).push(" AND version = ").bind(version)
+    }
+
+    /// Restricts an internal read (not the public catalogue) to the rows `scope` may see:
+    /// its institution's by `column`; nothing for anonymous visitors.
+    pub(crate) fn internal_scope(&mut self, scope: Scope, column: &'static str) -> &mut Self {
+        match scope {
+            Scope::All => self,
+            Scope::Institution(id) | Scope::OwnOrPublic(id) => self.push(" AND ").push(column).push(" = ").bind(id.0),
+            Scope::Public => self.push(" AND 1 = 0"),
+        }
+    }
+
     fn arg(&mut self, value: Arg) -> &mut Self {
         match value {
             Arg::Int(v) => self.bind(v),
@@ -79,6 +95,15 @@ impl Sql {
 
     pub(crate) async fn execute(self, conn: &mut AnyConnection) -> Result<u64> {
         Ok(sqlx::query_with(AssertSqlSafe(self.text), self.args).execute(conn).await?.rows_affected())
+    }
+
+    /// Runs an UPDATE ended by [`Sql::where_version`]: no row changed means someone else
+    /// changed the record since it was read.
+    pub(crate) async fn execute_versioned(self, conn: &mut AnyConnection) -> Result<()> {
+        match self.execute(conn).await? {
+            1 => Ok(()),
+            _ => Err(crate::StoreError::StaleVersion),
+        }
     }
 }
 
