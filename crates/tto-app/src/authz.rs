@@ -53,6 +53,9 @@ tto_domain::code_enum! {
         ContractRead => "contract.read",
         ContractManage => "contract.manage",
         ReleaseManage => "release.manage",
+        DistributionRead => "distribution.read",
+        DistributionManage => "distribution.manage",
+        DistributionApprove => "distribution.approve",
     }
 }
 
@@ -110,6 +113,9 @@ pub const MATRIX: &[(Permission, &[(Role, Reach)])] = &[
     (P::ContractRead, &[(R::PlatformAdmin, All), (R::Regulator, All), (R::TtoAdmin, Own), (R::TtoStaff, Own)]),
     (P::ContractManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
     (P::ReleaseManage, &[(R::Regulator, All), (R::TtoAdmin, Own)]),
+    (P::DistributionRead, &[(R::PlatformAdmin, All), (R::Regulator, All), (R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::DistributionManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::DistributionApprove, &[(R::TtoAdmin, Own)]),
     (
         P::TokenManage,
         &[

@@ -13,6 +13,7 @@ mod cache;
 mod clock;
 pub mod contracts;
 pub mod deals;
+pub mod distributions;
 pub mod empowerment;
 mod error;
 pub mod evidence;

@@ -185,6 +185,9 @@ impl App {
             // deal, which may be in its next notice by now.
             if notice.status == NoticeStatus::Open {
                 repo::finish(&mut tx, &notice, NoticeStatus::Terminated, today, "notice.terminate").await?;
+                if notice.subject == NoticeSubject::Reward {
+                    self.distribution_objection_upheld(&mut tx, notice.subject_id).await?;
+                }
                 if notice.subject == NoticeSubject::Deal {
                     let deal = deal_repo::get(&mut tx, Scope::All, notice.subject_id).await?;
                     if let Ok(status) = deal.status.apply(DealAction::ReturnToDraft) {
@@ -215,6 +218,9 @@ impl App {
         let open = repo::objections(tx, notice.id).await?.iter().filter(|o| o.status == ObjectionStatus::Open).count();
         rules::may_close(notice.status, notice.ends_on, today, open).map_err(|v| AppError::conflict("status", v))?;
         let saved = repo::finish(tx, notice, NoticeStatus::Closed, today, "notice.close").await?;
+        if notice.subject == NoticeSubject::Reward {
+            self.distribution_noticed(tx, notice.subject_id).await?;
+        }
         if notice.subject == NoticeSubject::Deal {
             let deal = deal_repo::get(tx, Scope::All, notice.subject_id).await?;
             let status = next_status(&deal, DealAction::FixPrice)?;

@@ -15,6 +15,7 @@ pub mod chain;
 pub mod contract;
 pub mod credit_code;
 pub mod deal;
+pub mod distribution;
 pub mod empowerment;
 pub mod exemption;
 pub mod institution;
@@ -25,6 +26,7 @@ pub mod percent;
 pub mod period;
 pub mod person;
 pub mod policy;
+pub mod tax;
 pub mod validation;
 
 pub use achievement::{

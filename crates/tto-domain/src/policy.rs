@@ -107,6 +107,7 @@ param_keys! {
     TaxEquityRewardDividendRate => ("tax.equity_reward.dividend_rate", Percent),
     TaxEitExemptThreshold => ("tax.eit.exempt_threshold", Money),
     TaxEitExcessTaxableShare => ("tax.eit.excess_taxable_share", Percent),
+    TaxEitRate => ("tax.eit.rate", Percent),
     TaxEitLicenceMinTerm => ("tax.eit.licence_min_term", Years),
     TaxVatTechContractExempt => ("tax.vat.tech_contract_exempt", Flag),
     EmpowermentUseRightMinTerm => ("empowerment.use_right.min_term", Years),

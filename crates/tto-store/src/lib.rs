@@ -17,6 +17,7 @@ pub mod audit;
 mod codec;
 pub mod contracts;
 pub mod deals;
+pub mod distributions;
 pub mod empowerment;
 pub mod feed;
 pub mod institutions;

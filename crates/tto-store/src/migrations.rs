@@ -36,6 +36,7 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(2, "0002", "accounts"),
     embedded!(3, "0003", "empowerment_ledger"),
     embedded!(4, "0004", "deals"),
+    embedded!(5, "0005", "distribution"),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
