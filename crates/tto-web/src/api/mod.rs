@@ -9,6 +9,7 @@ pub(crate) mod achievements;
 pub(crate) mod audit;
 mod contracts;
 pub(crate) mod deals;
+pub(crate) mod distributions;
 mod empowerment;
 mod institutions;
 mod json;
@@ -47,6 +48,7 @@ use crate::AppState;
         (name = "market", description = "Listings and auctions: interest, bidders, bids"),
         (name = "contracts", description = "Technical contracts, registration (认定登记) and payments"),
         (name = "releases", description = "Central release of unconverted fiscally funded achievements (measure 十四)"),
+        (name = "distribution", description = "Income distribution, rewards and tax (measures 十一, 十六): the preview calculator, distributions, the university's rule, income and expenses"),
     )
 )]
 struct ApiDoc;
@@ -114,4 +116,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(releases::candidates))
         .routes(routes!(releases::get_one))
         .routes(routes!(releases::publish))
+        .routes(routes!(distributions::preview))
+        .routes(routes!(distributions::enterprise))
+        .routes(routes!(distributions::list, distributions::create))
+        .routes(routes!(distributions::statement))
+        .routes(routes!(distributions::get_one))
+        .routes(routes!(distributions::step))
+        .routes(routes!(distributions::rules, distributions::publish_rule))
+        .routes(routes!(distributions::entries, distributions::record_entry))
 }
