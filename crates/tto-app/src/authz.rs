@@ -56,6 +56,15 @@ tto_domain::code_enum! {
         DistributionRead => "distribution.read",
         DistributionManage => "distribution.manage",
         DistributionApprove => "distribution.approve",
+        DisclosureSubmit => "disclosure.submit",
+        DisclosureReview => "disclosure.review",
+        EvaluationRead => "evaluation.read",
+        EvaluationManage => "evaluation.manage",
+        ReviewScore => "review.score",
+        IpRead => "ip.read",
+        IpManage => "ip.manage",
+        ScreeningManage => "screening.manage",
+        MonitoringRead => "monitoring.read",
     }
 }
 
@@ -116,6 +125,32 @@ pub const MATRIX: &[(Permission, &[(Role, Reach)])] = &[
     (P::DistributionRead, &[(R::PlatformAdmin, All), (R::Regulator, All), (R::TtoAdmin, Own), (R::TtoStaff, Own)]),
     (P::DistributionManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
     (P::DistributionApprove, &[(R::TtoAdmin, Own)]),
+    // Inventors disclose their results; the TTO may enter a disclosure for them.
+    (P::DisclosureSubmit, &[(R::Inventor, Own), (R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::DisclosureReview, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::EvaluationRead, &[(R::PlatformAdmin, All), (R::Regulator, All), (R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::EvaluationManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    // Reviewers score what they are assigned to (checked per evaluation or round), wherever
+    // they work: experts may come from other institutions.
+    (
+        P::ReviewScore,
+        &[
+            (R::TtoAdmin, Own),
+            (R::TtoStaff, Own),
+            (R::Inventor, Own),
+            (R::TechManager, Own),
+            (R::Investor, Own),
+            (R::PocMember, Own),
+            (R::Enterprise, Own),
+        ],
+    ),
+    (
+        P::IpRead,
+        &[(R::PlatformAdmin, All), (R::Regulator, All), (R::TtoAdmin, Own), (R::TtoStaff, Own), (R::Inventor, Own)],
+    ),
+    (P::IpManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::ScreeningManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    (P::MonitoringRead, &[(R::PlatformAdmin, All), (R::Regulator, All), (R::TtoAdmin, Own), (R::TtoStaff, Own)]),
     (
         P::TokenManage,
         &[

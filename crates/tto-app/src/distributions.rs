@@ -475,7 +475,9 @@ impl App {
             draft.contract_id = Some(k.id);
             draft.deal_id = k.deal_id;
             case.gross = k.received().to_plain();
-            case.contract_amount = k.terms.amount.to_plain();
+            // The TTO reward of measure 十一 is a share of the contract amount; distributed
+            // instalment by instalment, its base is the part of the amount received.
+            case.contract_amount = k.received().min(k.terms.amount).to_plain();
             draft.income_received_on = k.payments.last().map(|p| p.received_on.to_string()).unwrap_or_default();
             if let Some(d) = k.deal_id {
                 let deal = tto_store::deals::get(&mut r, Scope::All, d).await?;
@@ -509,7 +511,8 @@ impl App {
                     share: c.share.value().normalize().to_string(),
                     main: c.main,
                     leader: false,
-                    form: "cash".into(),
+                    // Empty: the form follows the mode (shares on the equity path, else cash).
+                    form: String::new(),
                 })
                 .collect();
             let agreements = tto_store::empowerment::for_achievement(&mut r, a.id).await?;
@@ -627,6 +630,14 @@ impl App {
         let can_manage = actor.require_for(Permission::DistributionManage, record.institution_id).is_ok();
         let can_approve = actor.require_for(Permission::DistributionApprove, record.institution_id).is_ok();
         Ok(DistributionView { record, taxes, notices, can_manage, can_approve, rules })
+    }
+
+    /// The audit events of a distribution the actor may read (its timeline), oldest first.
+    pub async fn distribution_events(&self, actor: &Actor, id: i64) -> Result<Vec<tto_store::audit::AuditEvent>> {
+        let scope = actor.internal_scope(Permission::DistributionRead)?;
+        let mut r = self.store().reader().await?;
+        let record = repo::get(&mut r, scope, id).await.map_err(not_found)?;
+        Ok(tto_store::audit::for_entity(&mut r, "distribution", &record.id.to_string()).await?)
     }
 
     async fn load_distribution(
@@ -769,6 +780,16 @@ impl App {
             return Err(Self::step_error(before.status, "pay"));
         }
         let open = notice_repo::for_subject(&mut tx, NoticeSubject::Reward, before.id).await?;
+        // The rewards are paid after the notice, not during it.
+        if let Some(n) =
+            open.iter().filter(|n| n.status == tto_domain::notice::NoticeStatus::Closed).max_by_key(|n| n.ends_on)
+            && day <= n.ends_on
+        {
+            return Err(AppError::field(
+                "paid_on",
+                rule("notice_not_finished", format!("the notice ran until {}", n.ends_on)),
+            ));
+        }
         for n in &open {
             if notice_repo::objections(&mut tx, n.id).await?.iter().any(|o| o.status == ObjectionStatus::Open) {
                 return Err(AppError::conflict("status", rule("objection_open", "an objection is still open")));

@@ -1,4 +1,5 @@
-//! Scheduled tasks: closing notices, listings and auctions when they are due.
+//! Scheduled tasks: closing notices, listings and auctions when they are due, and raising
+//! reminders of patent annuities due soon.
 //!
 //! `tto serve` runs [`App::run_due_tasks`] every minute; `tto tasks run` runs it once (for
 //! cron or by hand). Several nodes may run it at the same moment: each closing happens in its
@@ -21,6 +22,8 @@ pub struct TaskReport {
     pub notices_waiting: usize,
     pub listings_closed: usize,
     pub auctions_closed: usize,
+    /// Annuity reminders raised (patents whose annuity is due within the reminder days).
+    pub reminders_raised: usize,
     /// Records that could not be closed because of a fault (logged; the run goes on, and the
     /// next run tries again).
     pub failed: usize,
@@ -97,6 +100,13 @@ impl App {
                     tracing::error!(auction = a.id, error = %e, "closing an auction failed");
                     report.failed += 1;
                 }
+            }
+        }
+        match self.raise_annuity_reminders().await {
+            Ok(n) => report.reminders_raised = n,
+            Err(e) => {
+                tracing::error!(error = %e, "raising annuity reminders failed");
+                report.failed += 1;
             }
         }
         Ok(report)

@@ -16,6 +16,7 @@ use tto_app::market::MarketSettingsInput;
 use tto_app::{Actor, App, Clock, FixedClock};
 use tto_domain::contract::ContractDraft;
 use tto_domain::deal::DealDraft;
+use tto_domain::distribution::UnitRuleDraft;
 use tto_domain::{AchievementStatus, Confidentiality, InstitutionId};
 
 use crate::demo::DEMO_PASSWORD;
@@ -82,7 +83,8 @@ pub async fn seed(app: &App, clock: &Arc<FixedClock>, now: OffsetDateTime) -> an
     let jzz = institution(app, "JZZ").await?;
     let bhm = institution(app, "BHM").await?;
     let Some(picks) = available(app, &admin, 6).await? else { return Ok(false) };
-    let day = |t: OffsetDateTime| tto_store::format_date(t.date());
+    // Dates as the platform sees them: the civil day in Beijing.
+    let day = |t: OffsetDateTime| tto_store::format_date(t.to_offset(time::macros::offset!(+8)).date());
     let complete = |d: &tto_store::deals::Deal| (d.id, d.version);
 
     // 1. Agreement pricing with a completed notice, completed, with its contract.
@@ -96,8 +98,38 @@ pub async fn seed(app: &App, clock: &Arc<FixedClock>, now: OffsetDateTime) -> an
         .map_err(err)
         .context("demo deal 1")?;
     app.start_deal_notice(&staff, a.id, a.version, &day(start), &day(start + Duration::days(14))).await.map_err(err)?;
+
+    // The university's distribution rule, and last year's licence income distributed: its
+    // rewards are noticed beside the deal's notice and paid once the notice has run.
+    app.publish_unit_rule(
+        &admin,
+        &UnitRuleDraft {
+            document: "津门大学科技成果转化收益分配办法（示例）".into(),
+            tto_rate: "10".into(),
+            tto_position: "from_university_share".into(),
+            years: "3".into(),
+            ..Default::default()
+        },
+        ["70", "70", "10"],
+        &day(start),
+    )
+    .await
+    .map_err(err)?;
+    let mut old = app.distribution_template(&staff, None, Some(picks[5])).await.map_err(err)?;
+    old.title = "2025 年度专利许可使用费收益分配".into();
+    old.income_received_on = day(start - Duration::days(30));
+    old.case.gross = "300000".into();
+    old.case.contract_amount = "300000".into();
+    old.case.deductions = vec![("maintenance_fees".into(), "12000".into())];
+    let old = app.create_distribution(&staff, &old).await.map_err(err).context("demo distribution 1")?;
+    let old = app.approve_distribution(&admin, old.id, old.version).await.map_err(err)?;
+    app.start_distribution_notice(&staff, old.id, old.version, &day(start), &day(start + Duration::days(14)))
+        .await
+        .map_err(err)?;
     clock.advance(Duration::days(16));
     app.run_due_tasks().await.map_err(err)?;
+    let old = app.distribution(&staff, old.id).await.map_err(err)?.record;
+    app.pay_distribution(&staff, old.id, old.version, &day(clock.now())).await.map_err(err)?;
     let a = app.deal(&staff, a.id).await.map_err(err)?.deal;
     let (id, version) = complete(&a);
     app.complete_deal(&admin, id, version).await.map_err(err)?;
@@ -135,6 +167,26 @@ pub async fn seed(app: &App, clock: &Arc<FixedClock>, now: OffsetDateTime) -> an
         .map_err(err)?;
     clock.advance(Duration::days(7));
     app.record_payment(&staff, contract.id, contract.version, "600000", &day(clock.now()), "银行回单 0001")
+        .await
+        .map_err(err)?;
+    app.record_finance_entry(
+        &staff,
+        "cost",
+        "transaction_taxes",
+        "3600",
+        &day(clock.now()),
+        (Some(a.id), Some(contract.id), None),
+        "印花税及附加（示例）",
+    )
+    .await
+    .map_err(err)?;
+    // The first instalment is distributed; its rewards are under notice today.
+    let mut first = app.distribution_template(&staff, Some(contract.id), None).await.map_err(err)?;
+    first.title = "专利权转让首期款收益分配".into();
+    let first = app.create_distribution(&staff, &first).await.map_err(err).context("demo distribution 2")?;
+    let first = app.approve_distribution(&admin, first.id, first.version).await.map_err(err)?;
+    let notice_end = now.to_offset(time::macros::offset!(+8)).date() + Duration::days(5);
+    app.start_distribution_notice(&staff, first.id, first.version, &day(clock.now()), &notice_end.to_string())
         .await
         .map_err(err)?;
 

@@ -4,6 +4,7 @@
 mod config;
 mod demo;
 mod demo_deals;
+mod demo_ip;
 mod transfer;
 
 use std::io::{BufReader, IsTerminal};
@@ -379,10 +380,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let existing = app.institutions().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             if existing.is_empty() {
                 eprintln!("loading demo data into {} …", db_path.display());
-                // The demo's history starts 40 days ago, on a clock the seeding moves forward,
-                // so the audit trail stays in time order.
+                // The demo's history starts eight months ago, on a clock the seeding moves
+                // forward, so the audit trail stays in time order (and major achievements have
+                // had time to stall, for the monitoring dashboard).
                 let now = time::OffsetDateTime::now_utc();
-                let clock = Arc::new(FixedClock::new(now - time::Duration::days(40)));
+                let clock = Arc::new(FixedClock::new(now - time::Duration::days(240)));
                 let seeding = App::new(
                     app.store().clone(),
                     app.policy().clone(),
@@ -398,7 +400,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 }
                 if !demo_deals::seed(&seeding, &clock, now).await.context("demo deals")? {
                     eprintln!("too few achievements for the demo deals; skipped them");
+                    let elapsed = now - tto_app::Clock::now(clock.as_ref());
+                    clock.advance(elapsed);
                 }
+                demo_ip::seed(&seeding).await.context("demo disclosures, evaluations and IP")?;
             } else if achievements.is_some() {
                 bail!("{} already holds data; add --fresh to rebuild it with a different size", db_path.display());
             } else {
@@ -495,8 +500,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let app = open_app(&config, &database_url(&config, &db)).await?;
             let r = app.run_due_tasks().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
-                "closed {} notices ({} waiting on objections), {} listings, {} auctions",
-                r.notices_closed, r.notices_waiting, r.listings_closed, r.auctions_closed
+                "closed {} notices ({} waiting on objections), {} listings, {} auctions; raised {} annuity reminders",
+                r.notices_closed, r.notices_waiting, r.listings_closed, r.auctions_closed, r.reminders_raised
             );
             if r.failed > 0 {
                 println!("{} could not be closed (see the log); the next run tries again", r.failed);

@@ -223,7 +223,7 @@ pub struct AchievementFields {
 }
 
 /// Raw contributor input.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContributorDraft {
     pub person_id: Option<i64>,
     pub name: String,
@@ -347,7 +347,7 @@ fn validate_chains(errors: &mut ValidationErrors, raw: &[String], taxonomy: &Cha
     codes
 }
 
-fn validate_contributors(errors: &mut ValidationErrors, raw: &[ContributorDraft]) -> Vec<Contributor> {
+pub(crate) fn validate_contributors(errors: &mut ValidationErrors, raw: &[ContributorDraft]) -> Vec<Contributor> {
     let rows: Vec<&ContributorDraft> =
         raw.iter().filter(|c| !(c.name.trim().is_empty() && c.share.trim().is_empty())).collect();
     if rows.is_empty() {

@@ -128,6 +128,7 @@ pub struct UnitRule {
 pub enum AgreedTto {
     /// Of the technical-contract amount (or of the shares, on the equity path).
     Rate(Percent),
+    /// In the distribution's unit: fen, or shares on the equity path.
     Amount(i64),
 }
 
@@ -349,10 +350,19 @@ impl Case {
             let field = format!("recipients[{i}]");
             let name = required_text(&mut errors, &format!("{field}.name"), &r.name, 100);
             let share = percent_in(&mut errors, &format!("{field}.share"), &r.share, true);
+            // The form follows the path: shares on the equity path, cash out of income or
+            // profit otherwise (the tax view depends on it).
+            let path_form = if mode == Some(DistributionMode::Equity) { RewardForm::Equity } else { RewardForm::Cash };
             let form = if r.form.trim().is_empty() {
-                Some(RewardForm::Cash)
+                Some(path_form)
             } else {
-                errors.collect(format!("{field}.form"), RewardForm::from_code(&r.form))
+                match errors.collect(format!("{field}.form"), RewardForm::from_code(&r.form)) {
+                    Some(f) if mode.is_some() && f != path_form => {
+                        errors.add(format!("{field}.form"), Violation::UnknownChoice { value: f.code().to_string() });
+                        None
+                    }
+                    other => other,
+                }
             };
             if let (Some(name), Some(share), Some(form)) = (name, share, form) {
                 recipients.push(Recipient { name, share, main: r.main, leader: r.leader, form });
@@ -377,10 +387,16 @@ impl Case {
             let reference = required_text(&mut errors, "agreement.reference", &a.reference, 300);
             let reward_share = percent_in(&mut errors, "agreement.reward_share", &a.reward_share, true);
             let rate = percent_in(&mut errors, "agreement.tto_rate", &a.tto_rate, false);
-            let amount = money_in(&mut errors, "agreement.tto_amount", &a.tto_amount, false);
+            // An agreed amount is in the distribution's unit: yuan, or whole shares on the
+            // equity path.
+            let amount = if mode == Some(DistributionMode::Equity) && !a.tto_amount.trim().is_empty() {
+                whole_in(&mut errors, "agreement.tto_amount", &a.tto_amount)
+            } else {
+                money_in(&mut errors, "agreement.tto_amount", &a.tto_amount, false).map(Money::fen)
+            };
             let tto = match (rate, amount) {
                 (Some(r), None) => Some(AgreedTto::Rate(r)),
-                (None, Some(m)) => Some(AgreedTto::Amount(m.fen())),
+                (None, Some(m)) => Some(AgreedTto::Amount(m)),
                 (None, None) => None,
                 (Some(_), Some(_)) => {
                     errors.add(
@@ -430,7 +446,7 @@ impl Case {
                     profits.push((y, p));
                 }
             }
-            if profits.is_empty() && errors.for_field("profits").next().is_none() {
+            if profits.is_empty() && !errors.errors.iter().any(|e| e.field.starts_with("profits")) {
                 errors.add("profits", Violation::Required);
             }
             profits.sort_by_key(|(y, _)| *y);
@@ -758,7 +774,10 @@ pub fn compute(case: &Case, rules: &DistributionRules) -> Result<Distribution, V
     if institution < 0 {
         return Err(ValidationErrors::single(
             "tto_value",
-            rule("tto_exceeds_remainder", Money::from_fen(net - pool).to_string()),
+            rule(
+                "tto_exceeds_remainder",
+                if unit == Unit::Shares { (net - pool).to_string() } else { Money::from_fen(net - pool).to_string() },
+            ),
         ));
     }
     net = net.max(0);

@@ -99,6 +99,10 @@ param_keys! {
     PatentTermInvention => ("patent.term.invention", Years),
     PatentTermUtilityModel => ("patent.term.utility_model", Years),
     PatentTermDesign => ("patent.term.design", Years),
+    IpAnnuityReminderDays => ("ip.annuity.reminder_days", Days),
+    EvaluationPrefilingWeights => ("evaluation.prefiling.weights", Weights),
+    EvaluationScaleMax => ("evaluation.scale_max", Count),
+    MonitoringStallMonths => ("monitoring.stall_months", Months),
     NetIncomeDeductibleCategories => ("net_income.deductible_categories", Categories),
     NetIncomeFiscalRdNotCost => ("net_income.fiscal_rd_not_cost", Flag),
     TaxIitCashRewardInclusion => ("tax.iit.cash_reward_inclusion", Percent),
@@ -633,12 +637,20 @@ impl PolicySet {
         std::iter::successors(Some(start), move |p| p.extends.as_deref().and_then(|id| self.profile(id))).take(limit)
     }
 
-    /// The most recent profile of a jurisdiction in force on `day`.
+    /// The most recent profile of a jurisdiction in force on `day`; before the jurisdiction's
+    /// first profile, the enclosing jurisdiction's (`CN-TJ` → `CN`): national law applied in
+    /// Tianjin before Tianjin's measures.
     pub fn in_force(&self, jurisdiction: &str, day: Date) -> Option<&PolicyProfile> {
-        self.profiles
+        let own = self
+            .profiles
             .iter()
             .filter(|p| p.jurisdiction == jurisdiction && p.in_force_on(day))
-            .max_by_key(|p| (p.effective.start(), p.version))
+            .max_by_key(|p| (p.effective.start(), p.version));
+        match (own, jurisdiction.rsplit_once('-')) {
+            (Some(p), _) => Some(p),
+            (None, Some((parent, _))) => self.in_force(parent, day),
+            (None, None) => None,
+        }
     }
 
     /// The value of `key` for a case evaluated under `profile_id` on `day`: from the profile

@@ -17,15 +17,18 @@ pub mod audit;
 mod codec;
 pub mod contracts;
 pub mod deals;
+pub mod disclosures;
 pub mod distributions;
 pub mod empowerment;
 pub mod feed;
 pub mod institutions;
+pub mod ip;
 pub mod ledger;
 pub mod market;
 mod migrations;
 pub mod notices;
 pub mod releases;
+pub mod reviews;
 mod sql;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

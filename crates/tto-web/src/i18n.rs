@@ -275,6 +275,33 @@ mod tests {
             "already_published",
         ];
         wanted.extend(violations.iter().map(|v| format!("violation.{v}")));
+        // Income distribution.
+        use tto_domain::distribution::{DistributionMode, LineKind, RewardForm, ShareSource, TtoPosition, Unit};
+        use tto_store::distributions::{DistributionStatus, FinanceKind};
+        wanted.extend(DistributionMode::ALL.iter().map(|c| format!("distribution.mode.{}", c.code())));
+        wanted.extend(DistributionStatus::ALL.iter().map(|c| format!("distribution.status.{}", c.code())));
+        wanted.extend(LineKind::ALL.iter().map(|c| format!("distribution.kind.{}", c.code())));
+        wanted.extend(RewardForm::ALL.iter().map(|c| format!("distribution.form.{}", c.code())));
+        wanted.extend(TtoPosition::ALL.iter().map(|c| format!("distribution.tto_position.{}", c.code())));
+        wanted.extend(ShareSource::ALL.iter().map(|c| format!("distribution.source.{}", c.code())));
+        wanted.extend(Unit::ALL.iter().map(|c| format!("distribution.unit.{}", c.code())));
+        wanted.extend(FinanceKind::ALL.iter().map(|c| format!("finance.kind.{}", c.code())));
+        for c in [
+            "non_profit_payer",
+            "transfer_or_licence",
+            "contract_registered",
+            "notice_completed",
+            "paid_within_window",
+            "no_tax_at_grant",
+            "qualifying_transfer",
+            "not_wholly_related",
+        ] {
+            wanted.push(format!("tax.condition.{c}"));
+        }
+        for a in ["approve", "start_notice", "pay", "cancel"] {
+            wanted.push(format!("distribution.action.{a}"));
+            wanted.push(format!("distribution.done.{a}"));
+        }
         let missing: Vec<_> = wanted.into_iter().filter(|k| !zh.contains(k)).collect();
         assert!(missing.is_empty(), "labels missing: {missing:#?}");
     }

@@ -1326,3 +1326,233 @@ async fn a_contract_is_registered_and_paid_and_unconverted_achievements_are_rele
     );
     web.close().await;
 }
+
+// ---------------------------------------------------------------------------------------
+// Income distribution
+// ---------------------------------------------------------------------------------------
+
+/// A registered technical contract of UNA, paid in full, for a deal converting a published
+/// achievement (contributors 张伟 60 % main, 李娜 40 %); returns the contract's id.
+async fn paid_contract(t: &common::TestApp, title: &str) -> i64 {
+    let system = Actor::system("test");
+    let achievement = deal_achievement(t, title).await;
+    let buyer = t.institution("ENT").await.0;
+    let deal = t
+        .app
+        .create_deal(
+            &system,
+            &tto_domain::deal::DealDraft {
+                title: format!("{title}专利转让"),
+                mode: "transfer".into(),
+                route: "agreement".into(),
+                price: "1000000".into(),
+                counterparty: Some(buyer),
+                achievements: vec![achievement],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let contract = t
+        .app
+        .create_contract(
+            &system,
+            Some(deal.id),
+            &tto_domain::contract::ContractDraft {
+                category: "transfer".into(),
+                title: format!("{title}专利权转让合同"),
+                buyer: Some(buyer),
+                amount: "1000000".into(),
+                signed_on: "2026-11-20".into(),
+                schedule: vec![("2026-11-28".into(), "1000000".into())],
+            },
+        )
+        .await
+        .unwrap();
+    let contract = t
+        .app
+        .register_contract(
+            &system,
+            contract.id,
+            contract.version,
+            "2026112500088",
+            "2026-11-25",
+            "1000000",
+            "天津市技术市场管理办公室",
+        )
+        .await
+        .unwrap();
+    t.app
+        .record_payment(&system, contract.id, contract.version, "1000000", "2026-11-28", "银行回单 0088")
+        .await
+        .unwrap();
+    contract.id
+}
+
+#[tokio::test]
+async fn finance_staff_compute_approve_notice_and_pay_a_distribution() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    let contract = paid_contract(&t, "高导热石墨烯复合膜").await;
+    let mut web = Web::start("distribution", t.router.clone()).await;
+
+    // A deductible cost of the contract, recorded as income and expenses.
+    web.sign_in("staff.a", common::PASSWORD).await;
+    assert!(web.nav_items().await.iter().any(|i| i == "收支记录"), "{:?}", web.nav_items().await);
+    web.goto(&format!("/finance?contract_id={contract}")).await;
+    web.select("#kind", "cost").await;
+    web.select("#category", "transaction_taxes").await;
+    web.fill("#amount", "20,000").await;
+    web.set_date("#occurred_on", "2026-11-28").await;
+    web.click_and_wait("#record-entry").await;
+    assert!(web.text(".notice").await.contains("已登记"), "{}", web.body_text().await);
+    assert!(web.text("#entries").await.contains("20,000.00 元"), "{}", web.text("#entries").await);
+    web.shot("finance").await;
+
+    // The form, prefilled from the contract: income, the cost, the contributors.
+    web.goto(&format!("/distributions/new?contract={contract}")).await;
+    assert_eq!(web.heading().await, "新建收益分配");
+    assert_eq!(web.value("#title").await, "高导热石墨烯复合膜专利权转让合同");
+    assert_eq!(web.value("#gross").await, "1000000.00");
+    assert_eq!(web.value("#dc0").await, "transaction_taxes");
+    assert_eq!(web.value("#rn0").await, "张伟");
+    assert_eq!(web.value("#rn1").await, "李娜");
+    web.find("#tto-rate").await.click().await.unwrap();
+    web.fill("#tto_rate_value", "10").await;
+
+    // Shares that do not add up are refused inline, keeping what was typed.
+    web.fill("#rs1", "30").await;
+    web.click_and_wait("#preview-distribution").await;
+    assert!(
+        web.text(".error-summary").await.contains("份额合计须恰好为 100%，当前为 90%"),
+        "{}",
+        web.body_text().await
+    );
+    assert!(web.text("#recipients-error").await.contains("100%"));
+    assert_eq!(web.value("#tto_rate_value").await, "10");
+    web.shot("shares-not-100").await;
+
+    // The preview: net 980,000, half to the team (statute), 10 % of the contract to the TTO.
+    web.fill("#rs1", "40").await;
+    web.click_and_wait("#preview-distribution").await;
+    let lines = web.text("#lines").await;
+    assert!(lines.contains("张伟") && lines.contains("294,000.00 元"), "{lines}");
+    assert!(lines.contains("李娜") && lines.contains("196,000.00 元"), "{lines}");
+    assert!(lines.contains("100,000.00 元") && lines.contains("390,000.00 元"), "{lines}");
+    assert_eq!(web.text("#lines-total").await, "1,000,000.00 元");
+    assert_eq!(web.text("#result-gross").await, web.text("#lines-total").await, "the lines add up to the income");
+    let trail = web.text("#trail").await;
+    assert!(trail.contains("净收入 = 收入 1,000,000.00 元 − 可扣除费用 20,000.00 元 = 980,000.00 元"), "{trail}");
+    assert!(trail.contains("按法定标准"), "{trail}");
+    web.shot("form-and-preview").await;
+    web.click_and_wait("#save-distribution").await;
+    assert!(web.text(".notice").await.contains("已计算并保存为草稿"), "{}", web.body_text().await);
+    assert_eq!(web.text("#distribution-status").await, "草稿");
+    let page = web.path().await.split('?').next().unwrap().to_string();
+    web.sign_out().await;
+
+    // The TTO administrator approves it; a rule below the statutory floor is refused with its source.
+    web.sign_in("admin.a", common::PASSWORD).await;
+    web.goto(&page).await;
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=approve]").await;
+    assert_eq!(web.text("#distribution-status").await, "已审批");
+    web.goto("/distribution-rules").await;
+    web.fill("#document", "甲大学科技成果转化收益分配办法（校发〔2026〕12号）").await;
+    web.fill("#share_transfer", "40").await;
+    web.fill("#tto_rate", "10").await;
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("#publish-rule").await;
+    let summary = web.text(".error-summary").await;
+    assert!(summary.contains("转让/许可比例") && summary.contains("促进科技成果转化法"), "{summary}");
+    assert_eq!(web.value("#document").await, "甲大学科技成果转化收益分配办法（校发〔2026〕12号）");
+    web.fill("#share_transfer", "70").await;
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("#publish-rule").await;
+    assert!(web.text(".notice").await.contains("已发布"), "{}", web.body_text().await);
+    assert!(web.text("#rules").await.contains("70 %"), "{}", web.text("#rules").await);
+    web.shot("rules").await;
+    web.sign_out().await;
+
+    // The staff notices the rewards for 15 days (today … today + 14, the defaults).
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto(&page).await;
+    assert_eq!(web.value("#starts_on").await, "2026-11-29");
+    assert_eq!(web.value("#ends_on").await, "2026-12-13");
+    web.click_and_wait("button[data-action=start_notice]").await;
+    assert_eq!(web.text("#distribution-status").await, "公示中");
+    assert!(!web.exists("button[data-action=pay]").await, "no payment before the notice ends");
+    // The public reads who gets how much.
+    web.goto("/notices").await;
+    web.click_and_wait(".public-notice a.button").await;
+    let notice = web.text("#notice-rewards").await;
+    assert!(notice.contains("张伟") && notice.contains("294,000.00 元"), "{notice}");
+    web.shot("reward-notice").await;
+
+    // Fifteen days on (the session expired meanwhile) the staff closes the notice and pays.
+    t.clock.advance(time::Duration::days(15));
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto(&page).await;
+    web.click_and_wait("button[data-action=close_notice]").await;
+    assert_eq!(web.text("#distribution-status").await, "公示完成", "{}", web.body_text().await);
+    t.app.run_due_tasks().await.unwrap();
+    web.goto(&page).await;
+    assert_eq!(web.value("#paid_on").await, "2026-12-14");
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=pay]").await;
+    assert_eq!(web.text("#distribution-status").await, "已发放");
+    assert_eq!(web.text("#paid-on").await, "2026-12-14");
+
+    // The tax view: every condition of the 50 % treatment is met.
+    let tax = web.text("#tax").await;
+    for condition in [
+        "发放单位为非营利性科研机构或高校",
+        "以转让或许可方式转化",
+        "技术合同已认定登记",
+        "奖励名单已公示",
+        "36 个月内发放",
+    ] {
+        assert!(tax.contains(condition), "{condition}: {tax}");
+    }
+    assert!(tax.contains("147,000.00 元") && tax.contains("享受优惠"), "{tax}");
+    assert!(!web.exists("#tax li.unmet").await, "no condition unmet: {tax}");
+    assert!(web.text("#timeline").await.contains("奖励发放"));
+    web.shot("paid").await;
+    assert_eq!(
+        fetch_head(&web, &format!("{page}/export.xlsx")).await,
+        "200 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+
+    // The contributor's statement lists the reward.
+    web.click_and_wait("#lines td.recipient a").await;
+    assert_eq!(web.heading().await, "个人奖励明细 · 张伟");
+    let statement = web.text("#statement").await;
+    assert!(
+        statement.contains("高导热石墨烯复合膜专利权转让合同") && statement.contains("294,000.00 元"),
+        "{statement}"
+    );
+    assert!(statement.contains("已发放"), "{statement}");
+    web.shot("statement").await;
+
+    // The register, in English.
+    web.goto("/distributions?lang=en").await;
+    assert_eq!(web.heading().await, "Income distribution");
+    assert!(web.text("#distributions").await.contains("Paid"));
+    web.shot("register-en").await;
+    web.goto(&format!("{page}?lang=en")).await;
+    web.shot("paid-en").await;
+    web.goto("/distributions?lang=zh").await;
+    web.sign_out().await;
+
+    // Anyone estimates the enterprise income tax on a technology transfer.
+    web.goto("/tax/enterprise").await;
+    web.fill("#income", "8,000,000").await;
+    web.click_and_wait("#calculate").await;
+    assert_eq!(web.text("#tax-exempt").await, "5,000,000.00 元");
+    assert_eq!(web.text("#tax-amount").await, "375,000.00 元");
+    web.shot("enterprise-tax").await;
+    web.fill("#licence_years", "3").await;
+    web.click_and_wait("#calculate").await;
+    assert!(web.text("#tax-result").await.contains("不符合减免条件"));
+    assert_eq!(web.text("#tax-amount").await, "2,000,000.00 元");
+    web.close().await;
+}

@@ -200,7 +200,7 @@ pub struct RecipientInput {
     pub main: bool,
     #[serde(default)]
     pub leader: bool,
-    /// `cash` (default) or `equity`.
+    /// `equity` on the equity path, `cash` otherwise (the default follows the mode).
     #[serde(default)]
     pub form: Option<String>,
 }
@@ -215,7 +215,7 @@ pub struct AgreementInput {
     /// The TTO reward agreed as a rate of the contract amount …
     #[schema(value_type = Option<String>)]
     pub tto_rate: Option<Decimalish>,
-    /// … or as an amount (yuan).
+    /// … or as an amount (yuan; whole shares on the equity path).
     #[schema(value_type = Option<String>)]
     pub tto_amount: Option<Decimalish>,
 }

@@ -9,15 +9,18 @@ pub(crate) mod achievements;
 pub(crate) mod audit;
 mod contracts;
 pub(crate) mod deals;
+pub(crate) mod disclosures;
 pub(crate) mod distributions;
 mod empowerment;
 mod institutions;
+pub(crate) mod ip;
 mod json;
 pub(crate) mod ledger;
 mod market;
 mod me;
 mod policy;
 mod releases;
+pub(crate) mod reviews;
 mod tokens;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -48,6 +51,9 @@ use crate::AppState;
         (name = "market", description = "Listings and auctions: interest, bidders, bids"),
         (name = "contracts", description = "Technical contracts, registration (认定登记) and payments"),
         (name = "releases", description = "Central release of unconverted fiscally funded achievements (measure 十四)"),
+        (name = "disclosures", description = "Invention disclosures: the inventor's portal and the TTO's intake (measure 六)"),
+        (name = "evaluations", description = "Pre-filing evaluations and screening rounds scored by reviewers (measure 六)"),
+        (name = "ip", description = "IP records, annuities and reminders, monitoring of major achievements, the patent-conversion programme (measure 六)"),
         (name = "distribution", description = "Income distribution, rewards and tax (measures 十一, 十六): the preview calculator, distributions, the university's rule, income and expenses"),
     )
 )]
@@ -124,4 +130,35 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(distributions::step))
         .routes(routes!(distributions::rules, distributions::publish_rule))
         .routes(routes!(distributions::entries, distributions::record_entry))
+        .routes(routes!(disclosures::list, disclosures::create))
+        .routes(routes!(disclosures::get_one, disclosures::update))
+        .routes(routes!(disclosures::step))
+        .routes(routes!(disclosures::download, disclosures::detach))
+        .routes(routes!(reviews::list, reviews::create))
+        .routes(routes!(reviews::get_one))
+        .routes(routes!(reviews::score))
+        .routes(routes!(reviews::conflict))
+        .routes(routes!(reviews::decide))
+        .routes(routes!(reviews::rounds, reviews::create_round))
+        .routes(routes!(reviews::round))
+        .routes(routes!(reviews::add_candidate))
+        .routes(routes!(reviews::assign))
+        .routes(routes!(reviews::score_candidate))
+        .routes(routes!(reviews::round_conflict))
+        .routes(routes!(reviews::round_step))
+        .routes(routes!(reviews::reviewer_candidates))
+        .routes(routes!(ip::list, ip::create))
+        .routes(routes!(ip::get_one, ip::update))
+        .routes(routes!(ip::pay))
+        .routes(routes!(ip::programme))
+        .routes(routes!(ip::due))
+        .routes(routes!(ip::reminders))
+        .routes(routes!(ip::monitoring))
+        .routes(routes!(ip::programme_rates))
+        // Uploads may be larger than the other bodies.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(disclosures::attach))
+                .layer(axum::extract::DefaultBodyLimit::max(tto_app::disclosures::ATTACHMENT_MAX_BYTES + 64 * 1024)),
+        )
 }

@@ -8,11 +8,13 @@ use axum::response::Response;
 use serde_json::Value;
 use tto_app::{AppError, Permission};
 use tto_domain::Money;
-use tto_domain::notice::NoticeStatus;
+use tto_domain::distribution::Unit;
+use tto_domain::notice::{NoticeStatus, NoticeSubject};
 use tto_store::notices::Notice;
 
 use super::{FormErrors, Layout, fail, render, render_status, see_other};
 use crate::AppState;
+use crate::api::distributions::shown_amount;
 use crate::context::{CsrfForm, Ctx, FormData};
 use crate::format::{date, datetime};
 use crate::i18n::T;
@@ -23,8 +25,21 @@ pub struct NoticeItem {
     pub summary: String,
 }
 
-/// A notice as the public reads it.
+/// One rewarded person of a reward notice.
+pub struct RewardNoticeRow {
+    pub name: String,
+    pub year: String,
+    pub form: String,
+    pub amount: String,
+    pub leader: bool,
+}
+
+/// A notice as the public reads it: a deal's facts, or (a reward notice) who gets how much.
 pub struct NoticeCard {
+    /// A notice of the rewards of an income distribution.
+    pub reward: bool,
+    pub rewards: Vec<RewardNoticeRow>,
+    pub rewards_have_years: bool,
     pub id: i64,
     pub institution: String,
     pub title: String,
@@ -46,11 +61,38 @@ fn notice_card(t: T, n: &Notice) -> NoticeCard {
     let c = &n.content;
     let text = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     let flag = |k: &str| c.get(k).and_then(Value::as_bool).unwrap_or(false);
+    let reward = n.subject == NoticeSubject::Reward;
+    let unit = Unit::from_code(&text("unit")).unwrap_or(Unit::Fen);
+    let rewards: Vec<RewardNoticeRow> = if reward {
+        c.get("recipients")
+            .and_then(Value::as_array)
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| RewardNoticeRow {
+                        name: r.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+                        year: r.get("year").and_then(Value::as_i64).map(|y| y.to_string()).unwrap_or_default(),
+                        form: r
+                            .get("form")
+                            .and_then(Value::as_str)
+                            .map(|f| t.code("distribution.form", f))
+                            .unwrap_or_default(),
+                        amount: shown_amount(t, unit, r.get("amount").and_then(Value::as_i64).unwrap_or(0)),
+                        leader: r.get("leader").and_then(Value::as_bool).unwrap_or(false),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     NoticeCard {
+        reward,
+        rewards_have_years: rewards.iter().any(|r| !r.year.is_empty()),
+        rewards,
         id: n.id,
         institution: n.institution_name.clone(),
         title: n.title.clone(),
-        mode: t.code("deal.mode", &text("mode")),
+        mode: t.code(if reward { "distribution.mode" } else { "deal.mode" }, &text("mode")),
         price: c.get("price_fen").and_then(Value::as_i64).map(|f| Money::from_fen(f).to_string()).unwrap_or_default(),
         counterparty: text("counterparty"),
         buyer_is_contributor: flag("buyer_is_contributor"),
@@ -70,7 +112,11 @@ fn notice_card(t: T, n: &Notice) -> NoticeCard {
             })
             .unwrap_or_default(),
         period: format!("{} – {}", date(n.starts_on), date(n.ends_on)),
-        objections_until: date(n.ends_on),
+        objections_until: c
+            .get("objections_until")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| date(n.ends_on)),
         how_to_object: t.f("notice.how_to_object_text", &[("date", date(n.ends_on))]),
         status: t.code("notice.status", n.status.code()),
         open: n.status == NoticeStatus::Open,

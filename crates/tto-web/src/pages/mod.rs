@@ -7,7 +7,9 @@ mod achievements;
 mod admin;
 mod contracts;
 pub(crate) mod deals;
+mod distributions;
 mod empowerment;
+mod finance;
 mod home;
 mod ledger;
 mod market;
@@ -86,6 +88,21 @@ pub fn router() -> Router<AppState> {
         .route("/market/auctions/{id}/register", post(market::register))
         .route("/market/auctions/{id}/bid", post(market::bid))
         .route("/market/auctions/{id}/bidders/{party}/{decision}", post(market::decide_bidder))
+        .route("/distributions", get(distributions::list).post(distributions::create))
+        .route("/distributions/export.xlsx", get(distributions::export))
+        .route("/distributions/new", get(distributions::new_form))
+        .route("/distributions/preview", post(distributions::preview_form))
+        .route("/distributions/statement", get(distributions::statement))
+        .route("/distributions/statement.xlsx", get(distributions::statement_export))
+        .route("/distributions/{id}", get(distributions::detail))
+        .route("/distributions/{id}/export.xlsx", get(distributions::export_lines))
+        .route("/distributions/{id}/notices/{notice}/close", post(distributions::close_notice))
+        .route("/distributions/{id}/objections/{objection}/{decision}", post(distributions::decide_objection))
+        .route("/distributions/{id}/{step}", post(distributions::step))
+        .route("/distribution-rules", get(finance::rules).post(finance::publish_rule))
+        .route("/finance", get(finance::finance).post(finance::record_entry))
+        .route("/finance/export.xlsx", get(finance::finance_export))
+        .route("/tax/enterprise", get(finance::enterprise_tax))
         .route("/audit", get(admin::audit))
         .route("/audit/export.xlsx", get(admin::audit_export))
 }
@@ -203,6 +220,14 @@ fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
     deals.push(item("nav.market", "/market"));
     deals.push(item("nav.releases", "/releases"));
     groups.push(NavGroup { label: t.s("nav.group.deals").to_string(), items: deals });
+    let mut distribution = Vec::new();
+    if signed_in && actor.can(Permission::DistributionRead) {
+        distribution.push(item("nav.distributions", "/distributions"));
+        distribution.push(item("nav.distribution_rules", "/distribution-rules"));
+        distribution.push(item("nav.finance", "/finance"));
+    }
+    distribution.push(item("nav.enterprise_tax", "/tax/enterprise"));
+    groups.push(NavGroup { label: t.s("nav.group.distribution").to_string(), items: distribution });
     let mut people = vec![item("nav.institutions", "/institutions")];
     if actor.user().is_some() && actor.can(Permission::UserManage) {
         people.push(item("nav.users", "/admin/users"));
