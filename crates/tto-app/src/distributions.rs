@@ -89,6 +89,20 @@ fn not_found(e: StoreError) -> AppError {
     }
 }
 
+fn percent_of(p: &Parameter) -> Result<Percent> {
+    match &p.value {
+        ParamValue::Percent(v) => Ok(*v),
+        _ => Err(AppError::Internal(format!("{} is not a percentage", p.key.code()))),
+    }
+}
+
+fn count_of(p: &Parameter) -> Result<u32> {
+    match &p.value {
+        ParamValue::Days(n) | ParamValue::Months(n) | ParamValue::Years(n) | ParamValue::Count(n) => Ok(*n),
+        _ => Err(AppError::Internal(format!("{} is not a count", p.key.code()))),
+    }
+}
+
 fn date_in(field: &str, raw: &str, default: Date) -> Result<Date> {
     if raw.trim().is_empty() {
         return Ok(default);
@@ -100,25 +114,10 @@ impl App {
     /// The profile's rules for a mode on a day; a day outside every profile is an error on
     /// `date`.
     pub fn case_rules(&self, mode: DistributionMode, day: Date) -> Result<CaseRules> {
-        let profile = self
-            .profile_on(day)
-            .map(|p| p.id.clone())
-            .ok_or_else(|| AppError::field("date", rule("no_policy_profile", day.to_string())))?;
-        let policy = self.policy();
-        let get = |key: ParamKey| {
-            policy
-                .resolve(&profile, key, day)
-                .map(|r| r.parameter.clone())
-                .map_err(|e| AppError::Internal(e.to_string()))
-        };
-        let pct = |p: &Parameter| match &p.value {
-            ParamValue::Percent(v) => Ok(*v),
-            _ => Err(AppError::Internal(format!("{} is not a percentage", p.key.code()))),
-        };
-        let count = |p: &Parameter| match &p.value {
-            ParamValue::Days(n) | ParamValue::Months(n) | ParamValue::Years(n) | ParamValue::Count(n) => Ok(*n),
-            _ => Err(AppError::Internal(format!("{} is not a count", p.key.code()))),
-        };
+        let profile = self.profile_for(day)?;
+        let get = |key: ParamKey| self.parameter(&profile, key, day);
+        let pct = percent_of;
+        let count = count_of;
         let floor = get(match mode {
             DistributionMode::TransferLicence => ParamKey::RewardFloorTransferLicence,
             DistributionMode::Equity => ParamKey::RewardFloorEquity,
@@ -130,13 +129,7 @@ impl App {
         let fiscal = get(ParamKey::NetIncomeFiscalRdNotCost)?;
         let leader = get(ParamKey::RewardLeaderNoticeRequired)?;
         let years = get(ParamKey::RewardSelfImplementationYears)?;
-        let inclusion = get(ParamKey::TaxIitCashRewardInclusion)?;
-        let window = get(ParamKey::TaxIitCashRewardWindow)?;
-        let dividend = get(ParamKey::TaxEquityRewardDividendRate)?;
-        let threshold = get(ParamKey::TaxEitExemptThreshold)?;
-        let excess = get(ParamKey::TaxEitExcessTaxableShare)?;
-        let eit_rate = get(ParamKey::TaxEitRate)?;
-        let licence = get(ParamKey::TaxEitLicenceMinTerm)?;
+        let (tax, tax_parameters) = self.tax_rules(&profile, day)?;
         let notice = get(ParamKey::NoticeMinDays)?;
         let ParamValue::PercentRange { min, max } = band.value else {
             return Err(AppError::Internal("tto_reward.band is not a range".into()));
@@ -148,9 +141,6 @@ impl App {
             return Err(AppError::Internal("net_income.deductible_categories is not a list".into()));
         };
         let flag = |p: &Parameter| matches!(p.value, ParamValue::Flag(true));
-        let ParamValue::Money(threshold_value) = threshold.value else {
-            return Err(AppError::Internal("tax.eit.exempt_threshold is not an amount".into()));
-        };
         let distribution = DistributionRules {
             floor: pct(&floor)?,
             floor_basis: basis(&floor),
@@ -166,6 +156,45 @@ impl App {
             leader_basis: basis(&leader),
             years: (years_min, years_max),
             years_basis: basis(&years),
+        };
+        let notice_min_days = count(&notice)?;
+        let mut parameters = vec![floor, main, band, deductible, fiscal, leader, years];
+        parameters.extend(tax_parameters);
+        parameters.push(notice);
+        Ok(CaseRules { profile, distribution, tax, notice_min_days, parameters })
+    }
+
+    /// The profile in force on `day`; a day outside every profile is an error on `date`.
+    fn profile_for(&self, day: Date) -> Result<String> {
+        self.profile_on(day)
+            .map(|p| p.id.clone())
+            .ok_or_else(|| AppError::field("date", rule("no_policy_profile", day.to_string())))
+    }
+
+    /// A parameter of `profile` on `day`. One the profile lacks (a number of Tianjin's
+    /// measures on a day when only national law applied) is an error on `date`, not a fault.
+    fn parameter(&self, profile: &str, key: ParamKey, day: Date) -> Result<Parameter> {
+        self.policy().resolve(profile, key, day).map(|r| r.parameter.clone()).map_err(|e| match e {
+            tto_domain::policy::PolicyError::Missing { key, .. } => {
+                AppError::field("date", rule("missing_parameter", format!("{} ({profile}, {day})", key.code())))
+            }
+            other => AppError::Internal(other.to_string()),
+        })
+    }
+
+    /// The tax numbers of `profile` on `day`, with their parameters.
+    fn tax_rules(&self, profile: &str, day: Date) -> Result<(TaxRules, Vec<Parameter>)> {
+        let get = |key: ParamKey| self.parameter(profile, key, day);
+        let (pct, count) = (percent_of, count_of);
+        let inclusion = get(ParamKey::TaxIitCashRewardInclusion)?;
+        let window = get(ParamKey::TaxIitCashRewardWindow)?;
+        let dividend = get(ParamKey::TaxEquityRewardDividendRate)?;
+        let threshold = get(ParamKey::TaxEitExemptThreshold)?;
+        let excess = get(ParamKey::TaxEitExcessTaxableShare)?;
+        let eit_rate = get(ParamKey::TaxEitRate)?;
+        let licence = get(ParamKey::TaxEitLicenceMinTerm)?;
+        let ParamValue::Money(threshold_value) = threshold.value else {
+            return Err(AppError::Internal("tax.eit.exempt_threshold is not an amount".into()));
         };
         let tax = TaxRules {
             inclusion: pct(&inclusion)?,
@@ -183,12 +212,7 @@ impl App {
             licence_min_years: count(&licence)?,
             licence_basis: basis(&licence),
         };
-        let notice_min_days = count(&notice)?;
-        let parameters = vec![
-            floor, main, band, deductible, fiscal, leader, years, inclusion, window, dividend, threshold, excess,
-            eit_rate, licence, notice,
-        ];
-        Ok(CaseRules { profile, distribution, tax, notice_min_days, parameters })
+        Ok((tax, vec![inclusion, window, dividend, threshold, excess, eit_rate, licence]))
     }
 
     /// Computes a case without recording anything (the preview API: anyone may use it).
@@ -210,7 +234,8 @@ impl App {
         date: &str,
     ) -> Result<EnterpriseTax> {
         let day = date_in("date", date, self.today())?;
-        let rules = self.case_rules(DistributionMode::TransferLicence, day)?;
+        // Only the tax numbers: national law has them before the Tianjin measures too.
+        let (tax, _) = self.tax_rules(&self.profile_for(day)?, day)?;
         let mut errors = ValidationErrors::new();
         let income = if income.trim().is_empty() {
             errors.add("income", Violation::Required);
@@ -229,7 +254,7 @@ impl App {
             },
         };
         let (Some(income), true) = (income, errors.is_empty()) else { return Err(errors.into()) };
-        Ok(enterprise_tax(&EnterpriseCase { income, licence_years, wholly_related }, &rules.tax))
+        Ok(enterprise_tax(&EnterpriseCase { income, licence_years, wholly_related }, &tax))
     }
 
     // -----------------------------------------------------------------------------------

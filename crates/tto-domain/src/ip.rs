@@ -99,7 +99,7 @@ pub fn check_number(kind: IpKind, jurisdiction: &str, raw: &str) -> Result<Strin
             if !kind.type_digits().contains(&digits[4]) {
                 return Err(Violation::Rule { code: "number_kind_mismatch", detail: s.clone() });
             }
-            if check.chars().next() != Some(check_character(&digits)) {
+            if !check.starts_with(check_character(&digits)) {
                 return Err(Violation::Rule { code: "number_check_character", detail: s.clone() });
             }
             Ok(format!("{}.{}", std::str::from_utf8(&digits).unwrap_or_default(), check))

@@ -662,9 +662,12 @@ impl PolicySet {
             .ok_or(PolicyError::Missing { profile: profile_id.to_string(), key, day })
     }
 
-    /// Every key's value in force for `profile_id` on `day`, in key order (for the profile page).
+    /// The value of every key the profile (or what it extends) sets for `day`, in key order
+    /// (for the profile page). Keys a profile does not set are left out: the national
+    /// profile, say, has no TTO-reward band.
     pub fn effective_parameters(&self, profile_id: &str, day: Date) -> Result<Vec<Resolved<'_>>, PolicyError> {
-        ParamKey::ALL.iter().map(|key| self.resolve(profile_id, *key, day)).collect()
+        self.profile(profile_id).ok_or_else(|| PolicyError::UnknownProfile(profile_id.to_string()))?;
+        Ok(ParamKey::ALL.iter().filter_map(|key| self.resolve(profile_id, *key, day).ok()).collect())
     }
 
     /// Every entry of every key along the chain (all dates), for showing the full history.
@@ -825,7 +828,9 @@ mod tests {
         assert_eq!(floor, Percent::whole(50).unwrap());
         assert_eq!(r.profile.id, "national");
         assert_eq!(set.in_force("CN-TJ", date!(2024 - 01 - 01)).unwrap().id, "tianjin");
-        assert!(set.in_force("CN-TJ", date!(2023 - 01 - 01)).is_none());
+        // Before Tianjin's first profile, the national profile applies in Tianjin.
+        assert_eq!(set.in_force("CN-TJ", date!(2023 - 01 - 01)).unwrap().id, "national");
+        assert!(set.in_force("CN-TJ", date!(2015 - 01 - 01)).is_none(), "nothing before the 2015 law");
     }
 
     #[test]

@@ -334,8 +334,11 @@ on_every_backend!(policy_profile_lists_every_rule_with_its_source, |t| {
     let bad = t.get("/api/v1/policy?on=yesterday", &Auth::None).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.error_field(), "on");
-    let before = t.get("/api/v1/policy?on=2020-01-01", &Auth::None).await;
-    assert_eq!(before.status, StatusCode::NOT_FOUND, "no Tianjin profile before 2023-12-12");
+    let before = t.get("/api/v1/policy?on=2020-01-01", &Auth::None).await.json();
+    assert_eq!(before["id"], "national-2015", "national law applies in Tianjin before its 2023 measures");
+    assert!(!before["parameters"].as_array().unwrap().iter().any(|p| p["key"] == "tto_reward.band"));
+    let ancient = t.get("/api/v1/policy?on=2010-01-01", &Auth::None).await;
+    assert_eq!(ancient.status, StatusCode::NOT_FOUND, "no profile before the 2015 law");
 });
 
 on_every_backend!(openapi_describes_every_route_and_every_route_answers, |t| {

@@ -225,6 +225,11 @@ fn team_case(gross: &str, contract_amount: &str) -> Value {
     })
 }
 
+/// A cost booked to a contract.
+fn cost_entry(contract: i64, category: &str, amount: &str, on: &str) -> Value {
+    json!({ "kind": "cost", "category": category, "amount": amount, "occurred_on": on, "contract_id": contract })
+}
+
 async fn create(t: &TestApp, auth: &Auth, body: Value) -> Value {
     let r = t.post("/api/v1/distributions", body, auth).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -413,6 +418,11 @@ on_every_backend!(enterprise_tax_calculator, |t| {
     let b = tax(json!({ "income": "5000000.03" })).await.json();
     assert_eq!(figures(&b), ["5000000.03", "5000000.00", "0.03", "0.02", "0.01"]);
 
+    // The tax numbers are national: a tax year before the Tianjin measures is computed too.
+    let r = tax(json!({ "income": "8000000", "date": "2020-06-01" })).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(figures(&r.json()), ["8000000.00", "5000000.00", "3000000.00", "1500000.00", "375000.00"]);
+
     // Bad input.
     assert_rule(&tax(json!({ "income": "abc" })).await, StatusCode::UNPROCESSABLE_ENTITY, "income", "invalid_format");
     assert_rule(&tax(json!({ "income": "-1" })).await, StatusCode::UNPROCESSABLE_ENTITY, "income", "negative");
@@ -437,7 +447,11 @@ on_every_backend!(a_distribution_from_rule_to_payment_with_tax_view_statement_an
     let contract = paid_contract(t, &staff, "石墨烯专利转让合同", "1000000", "2026-11-20", "2026-11-26").await;
 
     // A cost linked to it, by category of the profile.
-    let entry = |category: &str, amount: &str, on: &str| json!({ "kind": "cost", "category": category, "amount": amount, "occurred_on": on, "contract_id": contract, "note": "增值税及附加" });
+    let entry = |category: &str, amount: &str, on: &str| {
+        let mut e = cost_entry(contract, category, amount, on);
+        e["note"] = json!("增值税及附加");
+        e
+    };
     let r = t.post("/api/v1/finance-entries", entry("transaction_taxes", "60,000", "2026-11-26"), &staff).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let cost = r.json();
@@ -831,13 +845,8 @@ on_every_backend!(other_universities_anonymous_users_and_regulators, |t| {
     let contract = paid_contract(t, &staff, "甲的合同", "500000", "2026-11-20", "2026-11-26").await;
     let r = t.post("/api/v1/distribution-rules", rule_input("80", "5"), &admin).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let r = t
-        .post(
-            "/api/v1/finance-entries",
-            json!({ "kind": "cost", "category": "maintenance_fees", "amount": "3000", "occurred_on": "2026-11-26", "contract_id": contract }),
-            &staff,
-        )
-        .await;
+    let r =
+        t.post("/api/v1/finance-entries", cost_entry(contract, "maintenance_fees", "3000", "2026-11-26"), &staff).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let d = create(
         t,
@@ -869,13 +878,8 @@ on_every_backend!(other_universities_anonymous_users_and_regulators, |t| {
             )
             .await;
         assert_rule(&r, StatusCode::UNPROCESSABLE_ENTITY, "contract_id", "unknown_choice");
-        let r = t
-            .post(
-                "/api/v1/finance-entries",
-                json!({ "kind": "cost", "category": "maintenance_fees", "amount": "1", "occurred_on": "2026-11-26", "contract_id": contract }),
-                auth,
-            )
-            .await;
+        let r =
+            t.post("/api/v1/finance-entries", cost_entry(contract, "maintenance_fees", "1", "2026-11-26"), auth).await;
         assert_rule(&r, StatusCode::UNPROCESSABLE_ENTITY, "contract_id", "unknown_choice");
     }
     assert_eq!(step(t, &admin_b, id, "approve", json!({ "version": 1 })).await.status, StatusCode::NOT_FOUND);
@@ -915,10 +919,7 @@ on_every_backend!(other_universities_anonymous_users_and_regulators, |t| {
         (format!("/api/v1/distributions/{id}/approve"), json!({ "version": 1 })),
         (format!("/api/v1/distributions/{id}/cancel"), json!({ "version": 1, "reason": "x" })),
         ("/api/v1/distribution-rules".to_string(), rule_input("90", "5")),
-        (
-            "/api/v1/finance-entries".to_string(),
-            json!({ "kind": "cost", "category": "maintenance_fees", "amount": "1", "occurred_on": "2026-11-26", "contract_id": contract }),
-        ),
+        ("/api/v1/finance-entries".to_string(), cost_entry(contract, "maintenance_fees", "1", "2026-11-26")),
     ] {
         let r = t.post(&path, body, &Auth::None).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "POST {path}: {}", r.text());
@@ -945,8 +946,9 @@ on_every_backend!(other_universities_anonymous_users_and_regulators, |t| {
         1
     );
     for s in ["approve", "start_notice", "pay", "cancel"] {
-        let r = step(t, &regulator, id, s, json!({ "version": 1, "starts_on": "2026-11-29", "ends_on": "2026-12-31", "paid_on": "2026-11-29", "reason": "x" }))
-            .await;
+        let body = json!({ "version": 1, "starts_on": "2026-11-29", "ends_on": "2026-12-31",
+                           "paid_on": "2026-11-29", "reason": "x" });
+        let r = step(t, &regulator, id, s, body).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{s}: {}", r.text());
     }
     assert_eq!(
@@ -958,11 +960,7 @@ on_every_backend!(other_universities_anonymous_users_and_regulators, |t| {
         StatusCode::FORBIDDEN
     );
     let r = t
-        .post(
-            "/api/v1/finance-entries",
-            json!({ "kind": "cost", "category": "maintenance_fees", "amount": "1", "occurred_on": "2026-11-26", "contract_id": contract }),
-            &regulator,
-        )
+        .post("/api/v1/finance-entries", cost_entry(contract, "maintenance_fees", "1", "2026-11-26"), &regulator)
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Nothing changed.

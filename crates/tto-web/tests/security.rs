@@ -16,6 +16,10 @@ const SECRET_DEAL: &str = "甲的草稿交易";
 const SECRET_OBJECTOR: &str = "异议人密电-甲";
 const SECRET_CONTRACT: &str = "甲的保密合同";
 const SECRET_CAMPAIGN: &str = "甲的草稿发布";
+/// Income distribution of UNA: a distribution, its university rule and a cost entry.
+const SECRET_DISTRIBUTION: &str = "甲的收益分配";
+const SECRET_RULE: &str = "甲大学内部分配办法";
+const SECRET_FINANCE: &str = "甲的评估费用";
 
 struct Fixture {
     draft_id: i64,
@@ -38,6 +42,9 @@ struct Fixture {
     contract_id: i64,
     candidate_id: i64,
     campaign_id: i64,
+    /// Distributions of UNA: a draft and an approved one.
+    draft_distribution: i64,
+    approved_distribution: i64,
 }
 
 async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
@@ -142,6 +149,40 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
     let campaign =
         t.post("/api/v1/releases", json!({ "title": SECRET_CAMPAIGN, "achievement_ids": [candidate] }), &admin).await;
     assert_eq!(campaign.status, StatusCode::CREATED, "{}", campaign.text());
+    // Income distribution: a published rule, a cost, a draft and an approved distribution.
+    let contract_id = contract.json()["id"].as_i64().unwrap();
+    let rule = t
+        .post(
+            "/api/v1/distribution-rules",
+            json!({ "document": SECRET_RULE, "published_on": "2026-11-01", "share_transfer": "70", "tto_rate": "10" }),
+            &admin,
+        )
+        .await;
+    assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.text());
+    let entry = t
+        .post(
+            "/api/v1/finance-entries",
+            json!({ "kind": "cost", "category": "evaluation_appraisal_negotiation", "amount": "100",
+                    "occurred_on": "2026-11-26", "contract_id": contract_id, "note": SECRET_FINANCE }),
+            &staff,
+        )
+        .await;
+    assert_eq!(entry.status, StatusCode::CREATED, "{}", entry.text());
+    let mut distributions = Vec::new();
+    for title in [SECRET_DISTRIBUTION, "甲的已审批分配"] {
+        let r = t
+            .post(
+                "/api/v1/distributions",
+                json!({ "title": title, "contract_id": contract_id, "case": distribution_case(SECRET_CONTRIBUTOR) }),
+                &staff,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        distributions.push(r.json()["id"].as_i64().unwrap());
+    }
+    let approved =
+        t.post(&format!("/api/v1/distributions/{}/approve", distributions[1]), json!({ "version": 1 }), &admin).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text());
     (
         Fixture {
             draft_id,
@@ -163,9 +204,23 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
             contract_id: contract.json()["id"].as_i64().unwrap(),
             candidate_id: candidate,
             campaign_id: campaign.json()["id"].as_i64().unwrap(),
+            draft_distribution: distributions[0],
+            approved_distribution: distributions[1],
         },
         staff,
     )
+}
+
+/// A licence income of 10,000 yuan for one contributor.
+fn distribution_case(contributor: &str) -> Value {
+    json!({ "mode": "transfer_licence", "gross": "10000", "contract_amount": "10000",
+            "recipients": [{ "name": contributor, "share": "100", "main": true }] })
+}
+
+/// The calculators (the distribution preview and the enterprise income tax): public by
+/// design, they read and write no record, so anyone may use them.
+fn public_calculator(path: &str) -> bool {
+    matches!(path, "/api/v1/distributions/preview" | "/api/v1/tax/enterprise")
 }
 
 /// Writes open to outsiders by design: anyone may object to a running notice, and buyers may
@@ -184,7 +239,21 @@ fn body_for(path: &str, method: &Method, f: &Fixture) -> Option<Value> {
     if *method == Method::GET || *method == Method::DELETE {
         return None;
     }
-    Some(if path.contains("/transitions") {
+    Some(if path == "/api/v1/distributions/preview" {
+        distribution_case("外人")
+    } else if path == "/api/v1/tax/enterprise" {
+        json!({ "income": "8000000" })
+    } else if path.starts_with("/api/v1/distributions/{id}/") {
+        json!({ "version": 2, "starts_on": "2026-11-29", "ends_on": "2026-12-31", "paid_on": "2026-11-29",
+                "reason": "x" })
+    } else if path.starts_with("/api/v1/distributions") {
+        json!({ "title": "外来分配", "contract_id": f.contract_id, "case": distribution_case("外人") })
+    } else if path.starts_with("/api/v1/distribution-rules") {
+        json!({ "document": "外来办法", "published_on": "2026-11-01", "share_transfer": "90", "tto_rate": "5" })
+    } else if path.starts_with("/api/v1/finance-entries") {
+        json!({ "kind": "cost", "category": "transaction_taxes", "amount": "1", "occurred_on": "2026-11-26",
+                "contract_id": f.contract_id, "note": "外来费用" })
+    } else if path.contains("/transitions") {
         json!({ "action": "register" })
     } else if path.contains("/conversions") && path.starts_with("/api/v1/achievements") {
         json!({ "mode": "transfer", "value": "1", "occurred_on": "2026-11-01", "counterparty": "x", "reference": "x" })
@@ -294,6 +363,21 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                 vec![path.replace("{id}", &f.contract_id.to_string())]
             } else if path.starts_with("/api/v1/releases/{id}") {
                 vec![path.replace("{id}", &f.campaign_id.to_string())]
+            } else if path.starts_with("/api/v1/distributions/{id}") {
+                let distributions = [f.draft_distribution, f.approved_distribution];
+                let steps = ["approve", "start_notice", "pay", "cancel"];
+                distributions
+                    .iter()
+                    .flat_map(|id| {
+                        steps.iter().map(move |s| path.replace("{id}", &id.to_string()).replace("{step}", s))
+                    })
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect()
+            } else if path == "/api/v1/distributions/statement" {
+                vec![format!("{path}?recipient={}", common::encode(SECRET_CONTRIBUTOR))]
+            } else if path == "/api/v1/finance-entries" {
+                vec![path.clone(), format!("{path}?contract_id={}", f.contract_id)]
             } else {
                 vec![path.clone(), format!("{path}?institution_id={}&entity_type=achievement", f.una)]
             };
@@ -311,6 +395,9 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                         SECRET_OBJECTOR,
                         SECRET_CONTRACT,
                         SECRET_CAMPAIGN,
+                        SECRET_DISTRIBUTION,
+                        SECRET_RULE,
+                        SECRET_FINANCE,
                     ] {
                         assert!(!text.contains(secret), "{who} {method} {target} leaked {secret}: {text}");
                     }
@@ -320,6 +407,7 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                         "/api/v1/contracts/{id}",
                         "/api/v1/auctions/{id}",
                         "/api/v1/releases/{id}",
+                        "/api/v1/distributions/{id}",
                     ];
                     if method == Method::GET && internal.iter().any(|p| path.starts_with(p)) {
                         assert!(
@@ -334,6 +422,8 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                     let creates_own = method == Method::POST && !path.contains("{id}");
                     if public_write(path, who) {
                         assert_eq!(reply.status, StatusCode::CREATED, "{who} {method} {target}: {text}");
+                    } else if public_calculator(path) {
+                        assert_eq!(reply.status, StatusCode::OK, "{who} {method} {target}: {text}");
                     } else if creates_own && reply.status.is_success() {
                         // Creating in one's own institution is allowed; never in the victim's.
                         assert_ne!(
@@ -348,7 +438,11 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                             reply.status
                         );
                     }
-                    if *who == "anonymous" && method != Method::GET && !public_write(path, who) {
+                    if *who == "anonymous"
+                        && method != Method::GET
+                        && !public_write(path, who)
+                        && !public_calculator(path)
+                    {
                         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "anonymous {method} {target}");
                     }
                 }
@@ -411,6 +505,23 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
     let campaign = t.get(&format!("/api/v1/releases/{}", f.campaign_id), &admin).await.json();
     assert_eq!((campaign["status"].as_str(), campaign["version"].as_i64()), (Some("draft"), Some(1)));
     assert_eq!(t.get("/api/v1/releases", &admin).await.json().as_array().unwrap().len(), 1);
+    // Nor its distributions, rule or costs.
+    let distribution = |id: i64| {
+        let owner = owner.clone();
+        async move { t.get(&format!("/api/v1/distributions/{id}"), &owner).await.json() }
+    };
+    let draft = distribution(f.draft_distribution).await;
+    assert_eq!((draft["status"].as_str(), draft["version"].as_i64()), (Some("draft"), Some(1)));
+    assert_eq!(draft["notice_ids"], json!([]));
+    let approved = distribution(f.approved_distribution).await;
+    assert_eq!((approved["status"].as_str(), approved["version"].as_i64()), (Some("approved"), Some(2)));
+    assert_eq!(approved["notice_ids"], json!([]), "no notice was started by outsiders");
+    assert_eq!(t.get("/api/v1/distributions", &owner).await.json().as_array().unwrap().len(), 2);
+    let rules = t.get("/api/v1/distribution-rules", &owner).await.json();
+    assert_eq!(rules.as_array().unwrap().len(), 1, "no rule was published for UNA by outsiders");
+    assert_eq!(rules[0]["document"], SECRET_RULE);
+    let entries = t.get("/api/v1/finance-entries", &owner).await.json();
+    assert_eq!(entries.as_array().unwrap().len(), 1, "no cost was booked to UNA by outsiders");
     // The outsider's own audit view holds none of the victim's events.
     let audit = t.get("/api/v1/audit?limit=500", &outsiders[1].1).await.json();
     for e in audit["items"].as_array().unwrap() {
@@ -470,6 +581,33 @@ on_every_backend!(regulators_read_everything_and_change_nothing, |t| {
         t.get(&format!("/api/v1/releases/{}", f.campaign_id), &regulator).await.json()["title"],
         SECRET_CAMPAIGN
     );
+    // Distributions: read, never approved, noticed, paid or cancelled.
+    let d = t.get(&format!("/api/v1/distributions/{}", f.approved_distribution), &regulator).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert_eq!(d.json()["result"]["lines"][1]["recipient"], SECRET_CONTRIBUTOR);
+    let body = body_for("/api/v1/distributions/{id}/{step}", &Method::POST, &f).unwrap();
+    for step in ["approve", "start_notice", "pay", "cancel"] {
+        let r = t
+            .post(&format!("/api/v1/distributions/{}/{step}", f.approved_distribution), body.clone(), &regulator)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{step}: {}", r.text());
+    }
+    let rules = t.get("/api/v1/distribution-rules", &regulator).await;
+    assert_eq!(rules.status, StatusCode::OK);
+    let r = t
+        .post(
+            "/api/v1/distribution-rules",
+            body_for("/api/v1/distribution-rules", &Method::POST, &f).unwrap(),
+            &regulator,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = t
+        .post("/api/v1/finance-entries", body_for("/api/v1/finance-entries", &Method::POST, &f).unwrap(), &regulator)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let d = t.get(&format!("/api/v1/distributions/{}", f.approved_distribution), &regulator).await.json();
+    assert_eq!((d["status"].as_str(), d["version"].as_i64()), (Some("approved"), Some(2)));
 });
 
 on_every_backend!(wrong_password_and_throttling, |t| {

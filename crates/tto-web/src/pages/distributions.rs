@@ -320,7 +320,6 @@ pub struct RecipientRow {
     pub share: String,
     pub main: bool,
     pub leader: bool,
-    pub forms: Vec<Choice>,
     pub name_error: String,
     pub share_error: String,
     pub form_error: String,
@@ -353,6 +352,8 @@ struct FormPage {
     tto_fee_value: String,
     tto_help: String,
     recipients: Vec<RecipientRow>,
+    /// The form of the rewards, which follows the mode (shares on the equity path, else cash).
+    reward_form: String,
     agreement_reference: String,
     agreement_share: String,
     agreement_tto_rate: String,
@@ -533,14 +534,6 @@ async fn form_page(
         .enumerate()
         .map(|(i, r)| RecipientRow {
             index: i,
-            forms: RewardForm::ALL
-                .iter()
-                .map(|f| Choice {
-                    value: f.code().into(),
-                    label: t.code("distribution.form", f.code()),
-                    selected: r.form == f.code() || (r.form.is_empty() && *f == RewardForm::Cash),
-                })
-                .collect(),
             name_error: errors.of(&format!("recipients[{i}].name")),
             share_error: errors.of(&format!("recipients[{i}].share")),
             form_error: errors.of(&format!("recipients[{i}].form")),
@@ -633,6 +626,10 @@ async fn form_page(
         tto_fee_value: if case.tto == "service_fee" { case.tto_value.clone() } else { String::new() },
         tto_help,
         recipients,
+        reward_form: t.code(
+            "distribution.form",
+            if mode == DistributionMode::Equity { RewardForm::Equity.code() } else { RewardForm::Cash.code() },
+        ),
         agreement_reference: agreement.reference,
         agreement_share: agreement.reward_share,
         agreement_tto_rate: agreement.tto_rate,
@@ -730,7 +727,6 @@ pub struct TaxPerson {
 pub struct TaxGroup {
     pub people: Vec<TaxPerson>,
     pub equity: bool,
-    pub qualifies: bool,
     pub has_years: bool,
     pub conditions: Vec<ConditionRow>,
 }
@@ -815,7 +811,6 @@ fn detail_page(
                     has_years: !person.year.is_empty(),
                     people: vec![person],
                     equity: x.tax.form == RewardForm::Equity,
-                    qualifies: x.tax.qualifies,
                     conditions: x
                         .tax
                         .conditions
@@ -966,7 +961,16 @@ async fn after(
     match result {
         Ok(()) => see_other(&format!("/distributions/{id}?done={done}")),
         Err(e) => match FormErrors::from_app(ctx.t(), &e) {
-            Some(errors) => {
+            Some(mut errors) => {
+                // A response box is named per objection; the summary calls it what it is.
+                if errors.summary.len() == errors.by_field.len() {
+                    let t = ctx.t();
+                    for (line, (field, message)) in errors.summary.iter_mut().zip(&errors.by_field) {
+                        if field.starts_with("response_") {
+                            *line = format!("{}{}{message}", t.s("field.response"), t.s("distribution.colon"));
+                        }
+                    }
+                }
                 let ctx = Ctx { path: format!("/distributions/{id}"), ..ctx };
                 show(state, &ctx, id, errors, None, typed).await
             }
@@ -1021,14 +1025,21 @@ pub async fn decide_objection(
 ) -> Response {
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let response_field = format!("response_{objection}");
-    let result = match decision.as_str() {
-        "uphold" | "reject" => state
+    // Only an objection to a notice of this distribution is decided from its page.
+    let ours = match state.app.distribution(&ctx.actor, id).await {
+        Ok(v) if v.notices.iter().any(|(_, os)| os.iter().any(|o| o.id == objection)) => Ok(()),
+        Ok(_) => Err(AppError::NotFound { entity: "objection" }),
+        Err(e) => Err(e),
+    };
+    let result = match (ours, decision.as_str()) {
+        (Err(e), _) => Err(e),
+        (Ok(()), "uphold" | "reject") => state
             .app
             .decide_objection(&ctx.actor, objection, version, decision == "uphold", &form.text(&response_field))
             .await
             .map(|_| ())
             .map_err(|e| super::rename_fields(e, &[("response", &response_field)])),
-        other => Err(AppError::field("decision", Violation::UnknownChoice { value: other.to_string() })),
+        (Ok(()), other) => Err(AppError::field("decision", Violation::UnknownChoice { value: other.to_string() })),
     };
     after(&state, ctx, id, &format!("objection_{decision}"), Some(&form), result).await
 }

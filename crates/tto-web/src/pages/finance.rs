@@ -445,6 +445,20 @@ pub async fn record_entry(State(state): State<AppState>, ctx: Ctx, CsrfForm(form
             })
         }
         Err(e) => {
+            // A cost without a category: say it is required rather than that "" is no choice.
+            let e = match e {
+                AppError::Validation(mut v) => {
+                    for fe in v.errors.iter_mut() {
+                        if fe.field == "category"
+                            && matches!(&fe.violation, Violation::UnknownChoice { value } if value.is_empty())
+                        {
+                            fe.violation = Violation::Required;
+                        }
+                    }
+                    AppError::Validation(v)
+                }
+                other => other,
+            };
             // `kind`, `category` and `occurred_on` mean other things in the shared labels.
             let e = rename_with(e, |f| match f {
                 "kind" => Some("finance_kind".into()),
