@@ -278,7 +278,8 @@ async fn demo_loads_and_bad_settings_fail_clearly() {
     let verify = tto(&["audit", "verify", "--database-url", &url], &dir);
     assert!(verify.status.success(), "{}", text(&verify));
     let export = tto(&["export", "achievements", "--database-url", &url], &dir);
-    assert_eq!(String::from_utf8_lossy(&export.stdout).lines().count(), 40);
+    // The 40 imported records and the achievement created by accepting a demo disclosure.
+    assert_eq!(String::from_utf8_lossy(&export.stdout).lines().count(), 41);
     // Rebuilding with another size needs --fresh.
     let out = tto(&["demo", "--data-dir", "data", "--achievements", "10", "--no-serve"], &dir);
     assert!(!out.status.success() && text(&out).contains("--fresh"));

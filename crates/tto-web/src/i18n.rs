@@ -205,6 +205,24 @@ mod tests {
         wanted.extend(MarketStatus::ALL.iter().map(|c| format!("market.status.{}", c.code())));
         wanted.extend(BidderStatus::ALL.iter().map(|c| format!("bidder.status.{}", c.code())));
         wanted.extend(ContractCategory::ALL.iter().map(|c| format!("contract.category.{}", c.code())));
+        use tto_domain::disclosure::{DisclosureAction, DisclosureStatus};
+        use tto_domain::evaluation::Recommendation;
+        use tto_domain::ip::{IpKind, LegalStatus, ProgrammeStatus};
+        use tto_domain::monitoring::AlertKind;
+        use tto_store::reviews::{EvaluationStatus, RoundKind, RoundStatus};
+        wanted.extend(DisclosureStatus::ALL.iter().map(|c| format!("disclosure.status.{}", c.code())));
+        wanted.extend(DisclosureAction::ALL.iter().map(|c| format!("disclosure.action.{}", c.code())));
+        wanted.extend(Recommendation::ALL.iter().map(|c| format!("evaluation.recommendation.{}", c.code())));
+        wanted.extend(EvaluationStatus::ALL.iter().map(|c| format!("evaluation.status.{}", c.code())));
+        for c in ["novelty", "patentability", "industrialisation", "maturity", "team"] {
+            wanted.push(format!("evaluation.criterion.{c}"));
+        }
+        wanted.extend(IpKind::ALL.iter().map(|c| format!("ip.kind.{}", c.code())));
+        wanted.extend(LegalStatus::ALL.iter().map(|c| format!("ip.legal_status.{}", c.code())));
+        wanted.extend(ProgrammeStatus::ALL.iter().map(|c| format!("ip.programme_status.{}", c.code())));
+        wanted.extend(AlertKind::ALL.iter().map(|c| format!("monitoring.alert.{}", c.code())));
+        wanted.extend(RoundStatus::ALL.iter().map(|c| format!("screening.status.{}", c.code())));
+        wanted.extend(RoundKind::ALL.iter().map(|c| format!("screening.kind.{}", c.code())));
         for o in ["sold", "auction", "unsold", "withdrawn"] {
             wanted.push(format!("listing.outcome.{o}"));
         }

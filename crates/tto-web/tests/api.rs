@@ -396,6 +396,32 @@ on_every_backend!(openapi_describes_every_route_and_every_route_answers, |t| {
         "/api/v1/distributions/{id}/{step}",
         "/api/v1/distribution-rules",
         "/api/v1/finance-entries",
+        "/api/v1/disclosures",
+        "/api/v1/disclosures/{id}",
+        "/api/v1/disclosures/{id}/{step}",
+        "/api/v1/disclosures/{id}/attachments",
+        "/api/v1/disclosures/{id}/attachments/{attachment}",
+        "/api/v1/evaluations",
+        "/api/v1/evaluations/{id}",
+        "/api/v1/evaluations/{id}/scores",
+        "/api/v1/evaluations/{id}/conflict",
+        "/api/v1/evaluations/{id}/decision",
+        "/api/v1/screening-rounds",
+        "/api/v1/screening-rounds/{id}",
+        "/api/v1/screening-rounds/{id}/candidates",
+        "/api/v1/screening-rounds/{id}/reviewers",
+        "/api/v1/screening-rounds/{id}/candidates/{candidate}/scores",
+        "/api/v1/screening-rounds/{id}/conflict",
+        "/api/v1/screening-rounds/{id}/{step}",
+        "/api/v1/reviewer-candidates",
+        "/api/v1/ip-rights",
+        "/api/v1/ip-rights/{id}",
+        "/api/v1/ip-rights/{id}/annuities",
+        "/api/v1/ip-rights/{id}/programme",
+        "/api/v1/annuities/due",
+        "/api/v1/reminders",
+        "/api/v1/monitoring",
+        "/api/v1/patent-programme",
     ];
     let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
     documented.sort();
@@ -410,7 +436,20 @@ on_every_backend!(openapi_describes_every_route_and_every_route_answers, |t| {
                 .replace("{id}", "1")
                 .replace("{achievement_id}", "1")
                 .replace("{party_id}", "1")
-                .replace("{step}", if path.starts_with("/api/v1/deals") { "complete" } else { "approve" });
+                .replace("{attachment}", "1")
+                .replace("{candidate}", "1")
+                .replace(
+                    "{step}",
+                    if path.starts_with("/api/v1/deals") {
+                        "complete"
+                    } else if path.starts_with("/api/v1/disclosures") {
+                        "submit"
+                    } else if path.starts_with("/api/v1/screening-rounds") {
+                        "open"
+                    } else {
+                        "approve"
+                    },
+                );
             let m = axum::http::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let body =
                 if m == axum::http::Method::GET || m == axum::http::Method::DELETE { None } else { Some(json!({})) };

@@ -103,6 +103,10 @@ pub fn router() -> Router<AppState> {
         .route("/finance", get(finance::finance).post(finance::record_entry))
         .route("/finance/export.xlsx", get(finance::finance_export))
         .route("/tax/enterprise", get(finance::enterprise_tax))
+        // Disclosures and pre-filing evaluations (intake pages).
+        // -- intake routes end --
+        // IP records, screening rounds, monitoring and the patent-conversion programme.
+        // -- ip routes end --
         .route("/audit", get(admin::audit))
         .route("/audit/export.xlsx", get(admin::audit_export))
 }
@@ -228,6 +232,21 @@ fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
     }
     distribution.push(item("nav.enterprise_tax", "/tax/enterprise"));
     groups.push(NavGroup { label: t.s("nav.group.distribution").to_string(), items: distribution });
+    let mut intake = Vec::new();
+    if signed_in && (actor.can(Permission::DisclosureSubmit) || actor.can(Permission::DisclosureReview)) {
+        intake.push(item("nav.disclosures", "/disclosures"));
+    }
+    if signed_in && (actor.can(Permission::EvaluationRead) || actor.can(Permission::ReviewScore)) {
+        intake.push(item("nav.evaluations", "/evaluations"));
+    }
+    if signed_in && actor.can(Permission::IpRead) {
+        intake.push(item("nav.ip", "/ip"));
+    }
+    intake.push(item("nav.screening", "/screening"));
+    if signed_in && actor.can(Permission::MonitoringRead) {
+        intake.push(item("nav.monitoring", "/monitoring"));
+    }
+    groups.push(NavGroup { label: t.s("nav.group.intake").to_string(), items: intake });
     let mut people = vec![item("nav.institutions", "/institutions")];
     if actor.user().is_some() && actor.can(Permission::UserManage) {
         people.push(item("nav.users", "/admin/users"));
