@@ -20,6 +20,14 @@ const SECRET_CAMPAIGN: &str = "甲的草稿发布";
 const SECRET_DISTRIBUTION: &str = "甲的收益分配";
 const SECRET_RULE: &str = "甲大学内部分配办法";
 const SECRET_FINANCE: &str = "甲的评估费用";
+/// Intake and IP of UNA: a disclosure and its attachment, a reviewer's comment, a draft
+/// screening round with a start-up candidate, a patent application.
+const SECRET_DISCLOSURE: &str = "甲的保密披露";
+const SECRET_FILE: &str = "甲的附件内容-机密";
+const SECRET_REVIEW: &str = "甲的评审意见";
+const SECRET_ROUND: &str = "甲的遴选草稿";
+const SECRET_STARTUP: &str = "甲的创业项目";
+const SECRET_PATENT: &str = "甲的专利申请";
 
 struct Fixture {
     draft_id: i64,
@@ -45,6 +53,16 @@ struct Fixture {
     /// Distributions of UNA: a draft and an approved one.
     draft_distribution: i64,
     approved_distribution: i64,
+    /// A submitted disclosure of UNA's inventor with an attachment.
+    disclosure_id: i64,
+    attachment_id: i64,
+    /// An open evaluation of the draft achievement scored by one of two reviewers.
+    evaluation_id: i64,
+    /// A draft screening round with one candidate.
+    round_id: i64,
+    round_candidate: i64,
+    /// A patent application of the draft achievement.
+    ip_id: i64,
 }
 
 async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
@@ -183,6 +201,48 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
     let approved =
         t.post(&format!("/api/v1/distributions/{}/approve", distributions[1]), json!({ "version": 1 }), &admin).await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.text());
+    // Intake and IP.
+    let inventor = t.token("inventor.a").await;
+    let disclosure = t.post("/api/v1/disclosures", common::disclosure_json(SECRET_DISCLOSURE), &inventor).await;
+    assert_eq!(disclosure.status, StatusCode::CREATED, "{}", disclosure.text());
+    let disclosure_id = disclosure.json()["id"].as_i64().unwrap();
+    let path = format!("/api/v1/disclosures/{disclosure_id}/attachments");
+    let attachment = t.upload(&path, "工艺.txt", SECRET_FILE.as_bytes(), &inventor).await;
+    assert_eq!(attachment.status, StatusCode::CREATED, "{}", attachment.text());
+    let submitted =
+        t.post(&format!("/api/v1/disclosures/{disclosure_id}/submit"), json!({ "version": 1 }), &inventor).await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.text());
+    let users = t.app.users(&tto_app::Actor::system("t")).await.unwrap();
+    let user_id = |name: &str| users.iter().find(|u| u.username == name).unwrap().id;
+    let evaluation = t
+        .post(
+            "/api/v1/evaluations",
+            json!({ "achievement_id": draft_id, "reviewers": [user_id("admin.a"), user_id("manager")] }),
+            &staff,
+        )
+        .await;
+    assert_eq!(evaluation.status, StatusCode::CREATED, "{}", evaluation.text());
+    let evaluation_id = evaluation.json()["id"].as_i64().unwrap();
+    let scored = t
+        .post(&format!("/api/v1/evaluations/{evaluation_id}/scores"), scores_json(SECRET_REVIEW), &admin)
+        .await;
+    assert_eq!(scored.status, StatusCode::OK, "{}", scored.text());
+    let round = t
+        .post(
+            "/api/v1/screening-rounds",
+            json!({ "title": SECRET_ROUND, "kind": "startup", "criteria": [{ "name": "市场", "weight": "60" }, { "name": "团队", "weight": "40" }],
+                    "scores_due_on": "2026-12-31", "shortlist_size": 1 }),
+            &staff,
+        )
+        .await;
+    assert_eq!(round.status, StatusCode::CREATED, "{}", round.text());
+    let round_id = round.json()["id"].as_i64().unwrap();
+    let round = t
+        .post(&format!("/api/v1/screening-rounds/{round_id}/candidates"), json!({ "name": SECRET_STARTUP }), &staff)
+        .await;
+    assert_eq!(round.status, StatusCode::OK, "{}", round.text());
+    let patent = t.post("/api/v1/ip-rights", patent_json(SECRET_PATENT, draft_id, 1), &staff).await;
+    assert_eq!(patent.status, StatusCode::CREATED, "{}", patent.text());
     (
         Fixture {
             draft_id,
@@ -206,6 +266,12 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
             campaign_id: campaign.json()["id"].as_i64().unwrap(),
             draft_distribution: distributions[0],
             approved_distribution: distributions[1],
+            disclosure_id,
+            attachment_id: attachment.json()["id"].as_i64().unwrap(),
+            evaluation_id,
+            round_id,
+            round_candidate: round.json()["candidates"][0]["id"].as_i64().unwrap(),
+            ip_id: patent.json()["id"].as_i64().unwrap(),
         },
         staff,
     )
@@ -215,6 +281,19 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
 fn distribution_case(contributor: &str) -> Value {
     json!({ "mode": "transfer_licence", "gross": "10000", "contract_amount": "10000",
             "recipients": [{ "name": contributor, "share": "100", "main": true }] })
+}
+
+/// Scores for every criterion of the pre-filing template.
+fn scores_json(comment: &str) -> Value {
+    json!({ "scores": { "novelty": 4, "patentability": 3, "industrialisation": 5, "maturity": 3, "team": 4 },
+            "comment": comment })
+}
+
+/// A granted Chinese invention patent filed in 2023 (`serial` makes the number unique).
+fn patent_json(title: &str, achievement_id: i64, serial: u32) -> Value {
+    json!({ "achievement_id": achievement_id, "kind": "invention_patent", "title": title,
+            "application_number": common::cn_patent_number(2023, 1, serial), "filing_date": "2023-03-01",
+            "grant_number": format!("ZL{}", common::cn_patent_number(2023, 1, serial)), "grant_date": "2025-06-01" })
 }
 
 /// The calculators (the distribution preview and the enterprise income tax): public by
@@ -253,6 +332,42 @@ fn body_for(path: &str, method: &Method, f: &Fixture) -> Option<Value> {
     } else if path.starts_with("/api/v1/finance-entries") {
         json!({ "kind": "cost", "category": "transaction_taxes", "amount": "1", "occurred_on": "2026-11-26",
                 "contract_id": f.contract_id, "note": "外来费用" })
+    } else if path == "/api/v1/disclosures" {
+        common::disclosure_json("外来披露")
+    } else if path == "/api/v1/disclosures/{id}" {
+        let mut v = common::disclosure_json("外来篡改");
+        v["version"] = json!(2);
+        v
+    } else if path.starts_with("/api/v1/disclosures/{id}/") {
+        json!({ "version": 2, "comments": "外来意见", "discipline": "材料", "kind": "invention_patent", "trl": "4",
+                "confidentiality": "public" })
+    } else if path == "/api/v1/evaluations" {
+        json!({ "achievement_id": f.draft_id, "reviewers": [] })
+    } else if path.ends_with("/scores") {
+        scores_json("外来评分")
+    } else if path.ends_with("/conflict") {
+        json!({ "note": "外来冲突" })
+    } else if path.ends_with("/decision") && path.starts_with("/api/v1/evaluations") {
+        json!({ "version": 1, "recommendation": "dont_file", "reasons": "外来决定" })
+    } else if path == "/api/v1/screening-rounds" {
+        json!({ "title": "外来遴选", "kind": "startup", "criteria": [{ "name": "x", "weight": "100" }],
+                "scores_due_on": "2026-12-31", "shortlist_size": 1 })
+    } else if path.ends_with("/candidates") {
+        json!({ "name": "外来候选", "achievement_id": f.published_id })
+    } else if path.ends_with("/reviewers") {
+        json!({ "reviewers": [1, 2] })
+    } else if path.starts_with("/api/v1/screening-rounds/{id}/") {
+        json!({ "version": 1 })
+    } else if path == "/api/v1/ip-rights" {
+        patent_json("外来专利", f.draft_id, 7)
+    } else if path == "/api/v1/ip-rights/{id}" {
+        let mut v = patent_json("外来篡改", f.draft_id, 1);
+        v["version"] = json!(1);
+        v
+    } else if path.ends_with("/annuities") {
+        json!({ "year": 4, "paid_on": "2026-03-01", "amount": "1200" })
+    } else if path.ends_with("/programme") {
+        json!({ "version": 1, "status": "listed" })
     } else if path.contains("/transitions") {
         json!({ "action": "register" })
     } else if path.contains("/conversions") && path.starts_with("/api/v1/achievements") {
@@ -374,6 +489,34 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect()
+            } else if path.starts_with("/api/v1/disclosures/{id}") {
+                ["submit", "return", "reject", "accept"]
+                    .iter()
+                    .map(|s| {
+                        path.replace("{id}", &f.disclosure_id.to_string())
+                            .replace("{attachment}", &f.attachment_id.to_string())
+                            .replace("{step}", s)
+                    })
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect()
+            } else if path.starts_with("/api/v1/evaluations/{id}") {
+                vec![path.replace("{id}", &f.evaluation_id.to_string())]
+            } else if path.starts_with("/api/v1/screening-rounds/{id}") {
+                ["open", "close", "publish"]
+                    .iter()
+                    .map(|s| {
+                        path.replace("{id}", &f.round_id.to_string())
+                            .replace("{candidate}", &f.round_candidate.to_string())
+                            .replace("{step}", s)
+                    })
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect()
+            } else if path.starts_with("/api/v1/ip-rights/{id}") {
+                vec![path.replace("{id}", &f.ip_id.to_string())]
+            } else if path == "/api/v1/evaluations" || path == "/api/v1/ip-rights" {
+                vec![path.clone(), format!("{path}?achievement_id={}", f.draft_id)]
             } else if path == "/api/v1/distributions/statement" {
                 vec![format!("{path}?recipient={}", common::encode(SECRET_CONTRIBUTOR))]
             } else if path == "/api/v1/finance-entries" {
@@ -398,6 +541,12 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                         SECRET_DISTRIBUTION,
                         SECRET_RULE,
                         SECRET_FINANCE,
+                        SECRET_DISCLOSURE,
+                        SECRET_FILE,
+                        SECRET_REVIEW,
+                        SECRET_ROUND,
+                        SECRET_STARTUP,
+                        SECRET_PATENT,
                     ] {
                         assert!(!text.contains(secret), "{who} {method} {target} leaked {secret}: {text}");
                     }
@@ -408,6 +557,10 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                         "/api/v1/auctions/{id}",
                         "/api/v1/releases/{id}",
                         "/api/v1/distributions/{id}",
+                        "/api/v1/disclosures/{id}",
+                        "/api/v1/evaluations/{id}",
+                        "/api/v1/screening-rounds/{id}",
+                        "/api/v1/ip-rights/{id}",
                     ];
                     if method == Method::GET && internal.iter().any(|p| path.starts_with(p)) {
                         assert!(
@@ -522,6 +675,29 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
     assert_eq!(rules[0]["document"], SECRET_RULE);
     let entries = t.get("/api/v1/finance-entries", &owner).await.json();
     assert_eq!(entries.as_array().unwrap().len(), 1, "no cost was booked to UNA by outsiders");
+    // Nor its disclosure, evaluation, screening round or patent.
+    let inventor = t.token("inventor.a").await;
+    let disclosure = t.get(&format!("/api/v1/disclosures/{}", f.disclosure_id), &inventor).await.json();
+    assert_eq!((disclosure["status"].as_str(), disclosure["version"].as_i64()), (Some("submitted"), Some(2)));
+    assert_eq!(disclosure["attachments"].as_array().unwrap().len(), 1, "no file was added or removed by outsiders");
+    assert_eq!(disclosure["title"], SECRET_DISCLOSURE);
+    assert_eq!(t.get("/api/v1/disclosures", &owner).await.json().as_array().unwrap().len(), 1);
+    let evaluation = t.get(&format!("/api/v1/evaluations/{}", f.evaluation_id), &owner).await.json();
+    assert_eq!((evaluation["status"].as_str(), evaluation["version"].as_i64()), (Some("open"), Some(1)));
+    assert_eq!(evaluation["sheets"].as_array().unwrap().len(), 1, "no outsider scored");
+    assert!(evaluation["reviewers"].as_array().unwrap().iter().all(|r| r["conflict"] == false));
+    assert_eq!(t.get("/api/v1/evaluations", &owner).await.json().as_array().unwrap().len(), 1);
+    let round = t.get(&format!("/api/v1/screening-rounds/{}", f.round_id), &owner).await.json();
+    assert_eq!((round["status"].as_str(), round["version"].as_i64()), (Some("draft"), Some(1)));
+    assert_eq!(round["candidates"].as_array().unwrap().len(), 1, "no candidate was added by outsiders");
+    assert_eq!(round["reviewers"], json!([]), "no reviewer was assigned by outsiders");
+    let own_rounds = t.get("/api/v1/screening-rounds", &owner).await.json();
+    assert_eq!(own_rounds.as_array().unwrap().iter().filter(|r| r["institution_id"] == json!(f.una)).count(), 1);
+    let patent = t.get(&format!("/api/v1/ip-rights/{}", f.ip_id), &owner).await.json();
+    assert_eq!((patent["version"].as_i64(), patent["title"].as_str()), (Some(1), Some(SECRET_PATENT)));
+    assert_eq!(patent["programme"], false);
+    assert!(patent["annuities"].as_array().unwrap().iter().all(|a| a["paid_on"].is_null()), "no annuity paid");
+    assert_eq!(t.get("/api/v1/ip-rights", &owner).await.json().as_array().unwrap().len(), 1);
     // The outsider's own audit view holds none of the victim's events.
     let audit = t.get("/api/v1/audit?limit=500", &outsiders[1].1).await.json();
     for e in audit["items"].as_array().unwrap() {
@@ -608,6 +784,25 @@ on_every_backend!(regulators_read_everything_and_change_nothing, |t| {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let d = t.get(&format!("/api/v1/distributions/{}", f.approved_distribution), &regulator).await.json();
     assert_eq!((d["status"].as_str(), d["version"].as_i64()), (Some("approved"), Some(2)));
+    // Evaluations and IP records: read, never decided, paid or moved in the programme.
+    let e = t.get(&format!("/api/v1/evaluations/{}", f.evaluation_id), &regulator).await;
+    assert_eq!(e.status, StatusCode::OK);
+    assert_eq!(e.json()["sheets"][0]["comment"], SECRET_REVIEW);
+    let path = format!("/api/v1/evaluations/{}/decision", f.evaluation_id);
+    let r = t.post(&path, body_for("/api/v1/evaluations/{id}/decision", &Method::POST, &f).unwrap(), &regulator).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let p = t.get(&format!("/api/v1/ip-rights/{}", f.ip_id), &regulator).await;
+    assert_eq!((p.status, p.json()["title"].as_str()), (StatusCode::OK, Some(SECRET_PATENT)));
+    for (suffix, template) in [("annuities", "/api/v1/ip-rights/{id}/annuities"), ("programme", "/api/v1/ip-rights/{id}/programme")] {
+        let path = format!("/api/v1/ip-rights/{}/{suffix}", f.ip_id);
+        let r = t.post(&path, body_for(template, &Method::POST, &f).unwrap(), &regulator).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{suffix}: {}", r.text());
+    }
+    assert!(t.get("/api/v1/monitoring", &regulator).await.status.is_success());
+    let rates = t.get("/api/v1/patent-programme", &regulator).await.json();
+    assert!(rates.as_array().unwrap().iter().any(|r| r["institution_id"] == json!(f.una)), "{rates}");
+    let p = t.get(&format!("/api/v1/ip-rights/{}", f.ip_id), &regulator).await.json();
+    assert_eq!((p["version"].as_i64(), p["programme"].as_bool()), (Some(1), Some(false)));
 });
 
 on_every_backend!(wrong_password_and_throttling, |t| {

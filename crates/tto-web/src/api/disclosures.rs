@@ -1,6 +1,7 @@
 //! `/api/v1/disclosures`: invention disclosures, their attachments and the TTO's decisions.
 
 use axum::Json;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -327,8 +328,21 @@ pub async fn attach(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<AttachmentDto>), ApiError> {
+    // Who may attach is answered before what was sent: a stranger learns nothing from the
+    // shape of the body.
+    let multipart = match multipart {
+        Ok(m) => m,
+        Err(rejection) => {
+            state.app.disclosure(&ctx.actor, id).await.map_err(|e| ctx.api_error(e))?;
+            return Err(ApiError::bad_field(
+                ctx.lang,
+                "file",
+                &Violation::Rule { code: "unreadable", detail: rejection.body_text() },
+            ));
+        }
+    };
     let (name, media, bytes) = file_of(&ctx, multipart).await?;
     let a = state.app.attach_to_disclosure(&ctx.actor, id, &name, &media, bytes).await.map_err(|e| ctx.api_error(e))?;
     Ok((StatusCode::CREATED, Json(attachment_dto(&a))))

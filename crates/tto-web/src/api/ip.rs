@@ -30,6 +30,7 @@ pub struct AnnuityDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IpDto {
     pub id: i64,
+    pub institution_id: i64,
     pub institution: String,
     pub achievement_id: Option<i64>,
     pub achievement_title: Option<String>,
@@ -56,6 +57,7 @@ fn record_dto(r: &IpRecord) -> IpDto {
     let f = &r.fields;
     IpDto {
         id: r.id,
+        institution_id: r.institution_id.0,
         institution: r.institution_name.clone(),
         achievement_id: r.achievement_id.map(|a| a.0),
         achievement_title: r.achievement_title.clone(),

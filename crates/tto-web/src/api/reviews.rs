@@ -113,6 +113,7 @@ pub struct SheetDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EvaluationDto {
     pub id: i64,
+    pub institution_id: i64,
     pub achievement_id: i64,
     pub achievement_code: String,
     pub achievement_title: String,
@@ -135,6 +136,7 @@ pub struct EvaluationDto {
 fn evaluation_row(e: &Evaluation) -> EvaluationDto {
     EvaluationDto {
         id: e.id,
+        institution_id: e.institution_id.0,
         achievement_id: e.achievement_id.0,
         achievement_code: e.achievement_code.clone(),
         achievement_title: e.achievement_title.clone(),
@@ -354,6 +356,7 @@ pub struct CandidateDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoundDto {
     pub id: i64,
+    pub institution_id: i64,
     pub institution: String,
     pub title: String,
     /// `achievement` or `startup`.
@@ -375,6 +378,7 @@ pub struct RoundDto {
 fn round_row(r: &Round) -> RoundDto {
     RoundDto {
         id: r.id,
+        institution_id: r.institution_id.0,
         institution: r.institution_name.clone(),
         title: r.title.clone(),
         kind: r.kind.code().into(),

@@ -213,6 +213,28 @@ impl TestApp {
         self.send(Method::PUT, path, Some(body), auth).await
     }
 
+    /// Uploads a file as `multipart/form-data` (field `file`), as a client or a browser would.
+    pub async fn upload(&self, path: &str, file_name: &str, bytes: &[u8], auth: &Auth) -> Reply {
+        const BOUNDARY: &str = "tto-test-boundary-7d1f";
+        let mut body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"));
+        match auth {
+            Auth::None => {}
+            Auth::Token(t) => req = req.header(header::AUTHORIZATION, format!("Bearer {t}")),
+            Auth::Session(b) => req = req.header(header::COOKIE, &b.cookie).header("x-csrf-token", &b.csrf),
+        }
+        self.call(req.body(Body::from(body)).unwrap()).await
+    }
+
     /// Posts a form as a browser would (cookie + fields), `_csrf` included unless given.
     pub async fn form(&self, path: &str, fields: &[(&str, &str)], browser: Option<&Browser>) -> Reply {
         let mut pairs: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -311,6 +333,31 @@ pub fn achievement_json(title: &str) -> Value {
             { "name": "李娜", "share": 33.3333 }
         ]
     })
+}
+
+/// A valid invention disclosure for the API.
+pub fn disclosure_json(title: &str) -> Value {
+    serde_json::json!({
+        "title": title,
+        "summary": "一种低温烧结的高导热陶瓷基板及其制备方法。",
+        "problem": "现有氮化铝基板烧结温度高、成本高。",
+        "prior_art": "CN1000000A 公开了常规高温烧结工艺。",
+        "planned_publications": "拟投稿《无机材料学报》",
+        "first_publication_on": "2027-03-01",
+        "funding_source": "fiscal",
+        "funding_refs": ["NSFC-52000002"],
+        "contributors": [
+            { "name": "王芳", "share": "60", "main": true },
+            { "name": "赵磊", "share": "40" }
+        ]
+    })
+}
+
+/// A Chinese patent application number `YYYYTNNNNNNN.C` with its check character.
+pub fn cn_patent_number(year: i32, kind: u8, serial: u32) -> String {
+    let body = format!("{year}{kind}{serial:07}");
+    let digits: [u8; 12] = body.as_bytes().try_into().expect("twelve digits");
+    format!("{body}.{}", tto_domain::ip::check_character(&digits))
 }
 
 /// Runs a test body on every backend, naming the backend when it fails.
