@@ -223,9 +223,8 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
         .await;
     assert_eq!(evaluation.status, StatusCode::CREATED, "{}", evaluation.text());
     let evaluation_id = evaluation.json()["id"].as_i64().unwrap();
-    let scored = t
-        .post(&format!("/api/v1/evaluations/{evaluation_id}/scores"), scores_json(SECRET_REVIEW), &admin)
-        .await;
+    let scored =
+        t.post(&format!("/api/v1/evaluations/{evaluation_id}/scores"), scores_json(SECRET_REVIEW), &admin).await;
     assert_eq!(scored.status, StatusCode::OK, "{}", scored.text());
     let round = t
         .post(
@@ -793,7 +792,9 @@ on_every_backend!(regulators_read_everything_and_change_nothing, |t| {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     let p = t.get(&format!("/api/v1/ip-rights/{}", f.ip_id), &regulator).await;
     assert_eq!((p.status, p.json()["title"].as_str()), (StatusCode::OK, Some(SECRET_PATENT)));
-    for (suffix, template) in [("annuities", "/api/v1/ip-rights/{id}/annuities"), ("programme", "/api/v1/ip-rights/{id}/programme")] {
+    for (suffix, template) in
+        [("annuities", "/api/v1/ip-rights/{id}/annuities"), ("programme", "/api/v1/ip-rights/{id}/programme")]
+    {
         let path = format!("/api/v1/ip-rights/{}/{suffix}", f.ip_id);
         let r = t.post(&path, body_for(template, &Method::POST, &f).unwrap(), &regulator).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{suffix}: {}", r.text());
