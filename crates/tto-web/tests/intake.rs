@@ -634,3 +634,58 @@ on_every_backend!(major_achievements_are_watched_and_stalls_raise_alerts, |t| {
     assert_eq!(t.get("/api/v1/monitoring", &t.token("inventor.a").await).await.status, StatusCode::FORBIDDEN);
     assert_eq!(t.get("/api/v1/monitoring", &t.token("staff.b").await).await.json(), json!([]));
 });
+
+on_every_backend!(a_disclosure_becomes_an_evaluated_patent_with_annuity_reminders, |t| {
+    let inventor = t.token("inventor.a").await;
+    let staff = t.token("staff.a").await;
+    let d = t.post("/api/v1/disclosures", disclosure_json("固态电池电解质膜"), &inventor).await.json();
+    let id = d["id"].as_i64().unwrap();
+    t.post(&format!("/api/v1/disclosures/{id}/submit"), json!({ "version": 1 }), &inventor).await;
+    let accepted = t.post(&format!("/api/v1/disclosures/{id}/accept"), accept_body(2), &staff).await.json();
+    let achievement_id = accepted["achievement_id"].as_i64().unwrap();
+    let reviewers = [user_id(t, "admin.a").await, user_id(t, "manager").await];
+    let e = t
+        .post("/api/v1/evaluations", json!({ "achievement_id": achievement_id, "reviewers": reviewers }), &staff)
+        .await
+        .json();
+    let path = format!("/api/v1/evaluations/{}", e["id"]);
+    for (who, values) in [("admin.a", [5, 4, 5, 3, 4]), ("manager", [4, 4, 4, 3, 4])] {
+        let r = t.post(&format!("{path}/scores"), scores(values, ""), &t.token(who).await).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let decided = t
+        .post(
+            &format!("{path}/decision"),
+            json!({ "version": 1, "recommendation": "file_patent", "reasons": "建议申请发明专利" }),
+            &staff,
+        )
+        .await;
+    assert_eq!(decided.json()["recommendation"], "file_patent");
+    // Filed (a priority application of 2024) and granted this year; the next annuity falls
+    // due within the reminder window and the scheduled task raises it.
+    let number = cn_patent_number(2024, 1, 111_222);
+    let p = t
+        .post(
+            "/api/v1/ip-rights",
+            json!({ "achievement_id": achievement_id, "kind": "invention_patent", "title": "固态电池电解质膜",
+                    "application_number": number, "filing_date": "2024-01-10", "grant_date": "2026-10-01",
+                    "grant_number": format!("ZL{number}") }),
+            &staff,
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.text());
+    let ip_id = p.json()["id"].as_i64().unwrap();
+    assert_eq!(p.json()["annuities"][0]["due_on"], "2027-01-10");
+    assert_eq!(t.app.run_due_tasks().await.unwrap().reminders_raised, 1);
+    let reminders = t.get("/api/v1/reminders", &staff).await.json();
+    assert_eq!((reminders[0]["subject_id"].as_i64(), reminders[0]["period"].as_i64()), (Some(ip_id), Some(4)));
+    let linked = t.get(&format!("/api/v1/ip-rights?achievement_id={achievement_id}"), &staff).await.json();
+    assert_eq!(linked[0]["id"], ip_id);
+    // The major achievement is watched with its evaluation score — totals 4.35 and 3.85,
+    // mean 4.1, (4.1 − 1) / 4 = 77.5 on 0–100 — and its next annuity.
+    let watched = t.get("/api/v1/monitoring", &staff).await.json();
+    let w = watched.as_array().unwrap().iter().find(|w| w["achievement_id"] == achievement_id).unwrap();
+    assert_eq!((w["next_annuity"].as_str(), w["evaluation_score"].as_str()), (Some("2027-01-10"), Some("77.5")));
+    let kinds: Vec<&str> = w["alerts"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["annuity_due"]);
+});
