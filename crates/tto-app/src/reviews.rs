@@ -154,12 +154,14 @@ impl App {
             && me.is_some_and(|m| {
                 reviewers.iter().any(|rv| rv.user_id == m && !rv.conflict) && !sheets.iter().any(|s| s.user_id == m)
             });
+        // Reviewers see the others' scores, and their aggregate, only once they have scored
+        // (independence).
+        let blind = !can_read && may_score;
+        let sheets = if blind { Vec::new() } else { sheets };
         let plain: Vec<Sheet> = sheets.iter().map(|s| s.sheet.clone()).collect();
         let aggregate = aggregate(&evaluation.template, &plain);
         let can_manage = actor.require_for(Permission::EvaluationManage, evaluation.institution_id).is_ok();
         let rules = self.prefiling_template(evaluation.created_at.date()).map(|(_, p)| p).unwrap_or_default();
-        // Reviewers see the others' scores only once they have scored (independence).
-        let sheets = if can_read || !may_score { sheets } else { Vec::new() };
         Ok(EvaluationView { evaluation, reviewers, sheets, aggregate, can_manage, may_score, rules })
     }
 

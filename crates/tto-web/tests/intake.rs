@@ -294,6 +294,8 @@ on_every_backend!(reviewers_score_independently_and_the_tto_decides, |t| {
     let manager = t.token("manager").await;
     let view = t.get(&path, &manager).await;
     assert_eq!((view.status, view.json()["may_score"].as_bool()), (StatusCode::OK, Some(true)));
+    // Before scoring, a reviewer sees neither the others' sheets nor their aggregate.
+    assert_eq!((view.json()["sheets"].clone(), view.json()["aggregate"].clone()), (json!([]), Value::Null));
     let r = t.post(&format!("{path}/scores"), scores([2, 3, 3, 2, 2], "技术成熟度不足"), &manager).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let investor = t.token("investor").await;
