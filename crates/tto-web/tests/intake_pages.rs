@@ -316,9 +316,14 @@ on_every_backend!(an_evaluation_is_scored_by_two_reviewers_and_decided, |t| {
     let r = t.form("/evaluations", &[("achievement_id", &a)], Some(&staff)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("<p class=\"field-error\">必填</p>"));
-    let (s, m, ad) = (user_id(t, &staff, "staff.a").await, user_id(t, &staff, "manager").await, user_id(t, &staff, "admin.a").await);
+    let (s, m, ad) =
+        (user_id(t, &staff, "staff.a").await, user_id(t, &staff, "manager").await, user_id(t, &staff, "admin.a").await);
     let r = t
-        .form("/evaluations", &[("achievement_id", &a), ("reviewers", &s), ("reviewers", &m), ("reviewers", &ad)], Some(&staff))
+        .form(
+            "/evaluations",
+            &[("achievement_id", &a), ("reviewers", &s), ("reviewers", &m), ("reviewers", &ad)],
+            Some(&staff),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let id = id_of(&r.location(), "/evaluations/");
@@ -365,7 +370,9 @@ on_every_backend!(an_evaluation_is_scored_by_two_reviewers_and_decided, |t| {
 
     // The decision: reasons are required; then file a patent.
     let version = version_on(&html);
-    let r = t.form(&format!("{path}/decision"), &[("version", &version), ("recommendation", "file_patent")], Some(&staff)).await;
+    let r = t
+        .form(&format!("{path}/decision"), &[("version", &version), ("recommendation", "file_patent")], Some(&staff))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("<p class=\"field-error\">必填</p>"));
     let r = t

@@ -59,7 +59,7 @@ fn anchors(t: T, template: &Scoring, code: &str) -> Vec<(u32, String)> {
         .iter()
         .filter_map(|(n, key)| {
             let text = t.code(&format!("evaluation.anchor.{code}"), key);
-            (text != *key).then(|| (*n, text))
+            (text != *key).then_some((*n, text))
         })
         .collect()
 }
@@ -491,7 +491,7 @@ fn results_of(t: T, v: &EvaluationView) -> Option<Results> {
                 .map(|c| ResultRow {
                     label: criterion_label(t, &c.code),
                     weight: c.weight.to_string(),
-                    mean: c.mean.to_string(),
+                    mean: format!("{:.2}", c.mean),
                     range: format!("{}–{}", c.min, c.max),
                     disagree: range > 0 && (c.max - c.min) * 2 >= range,
                 })
@@ -810,7 +810,7 @@ pub async fn export_sheets(State(state): State<AppState>, ctx: Ctx, Path(id): Pa
         }
         if let Some(a) = &view.aggregate {
             let mut mean = vec![Cell::Text(t.s("evaluation.mean").to_string())];
-            mean.extend(a.criteria.iter().map(|c| Cell::Text(c.mean.to_string())));
+            mean.extend(a.criteria.iter().map(|c| Cell::Text(format!("{:.2}", c.mean))));
             mean.push(Cell::Text(a.total.to_string()));
             rows.push(mean);
             let mut low = vec![Cell::Text(t.s("evaluation.min").to_string())];
