@@ -13,3 +13,10 @@ document.addEventListener("click", function (event) {
     window.history.back();
   }
 });
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-print]");
+  if (button) {
+    event.preventDefault();
+    window.print();
+  }
+});

@@ -1571,3 +1571,104 @@ async fn finance_staff_compute_approve_notice_and_pay_a_distribution() {
     assert_eq!(web.text("#tax-amount").await, "2,000,000.00 元");
     web.close().await;
 }
+
+// ---------------------------------------------------------------------------------------
+// Intake: disclosure and pre-filing evaluation
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_inventor_discloses_and_the_tto_evaluates_before_filing() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    let mut web = Web::start("intake", t.router.clone()).await;
+
+    // The inventor drafts and submits a disclosure.
+    web.sign_in("inventor.a", common::PASSWORD).await;
+    web.goto("/disclosures").await;
+    web.shot("empty-list").await;
+    web.click_and_wait("#new-disclosure").await;
+    web.fill("#title", "一种低温烧结纳米银焊膏").await;
+    web.fill("#summary", "可在 200 ℃ 以下烧结的纳米银焊膏，用于功率器件封装。").await;
+    web.fill("#problem", "功率模块高温焊接导致的热应力与失效。").await;
+    web.fill("#prior_art", "现有焊膏烧结温度高于 250 ℃。").await;
+    web.fill("#funding_refs", "NSFC-52071234").await;
+    web.fill("#cs0", "60").await;
+    web.fill("#cn1", "刘博士").await;
+    web.fill("#cs1", "30").await;
+    web.click_and_wait("form[action='/disclosures'] button[type=submit]").await;
+    assert!(web.text(".error-summary").await.contains("100%"), "shares must total 100 %");
+    web.shot("form-errors").await;
+    web.fill("#cs1", "40").await;
+    web.click_and_wait("form[action='/disclosures'] button[type=submit]").await;
+    assert_eq!(web.text("#disclosure-status").await, "草稿");
+    web.shot("draft").await;
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=submit]").await;
+    assert_eq!(web.text("#disclosure-status").await, "待审核");
+    let disclosure = web.path().await.split('?').next().unwrap().to_string();
+    web.goto(&format!("{disclosure}?lang=en")).await;
+    web.shot("submitted-en").await;
+    web.goto(&format!("{disclosure}?lang=zh-CN")).await;
+    web.sign_out().await;
+
+    // TTO staff accepts it into the ledger and starts an evaluation with two reviewers.
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto(&disclosure).await;
+    web.fill("#discipline", "材料科学与工程").await;
+    web.select("#trl", "4").await;
+    web.find("input[name=chains][value=new_materials]").await.click().await.unwrap();
+    web.shot("review").await;
+    web.click_and_wait("button[data-action=accept]").await;
+    assert_eq!(web.text("#disclosure-status").await, "已受理");
+    web.click_and_wait("#start-evaluation").await;
+    for name in ["staff.a 用户", "manager 用户"] {
+        let boxes = web.find_all("#reviewer-candidates label").await;
+        for b in boxes {
+            if b.text().await.unwrap().contains(name) {
+                b.find(Locator::Css("input")).await.unwrap().click().await.unwrap();
+            }
+        }
+    }
+    web.shot("evaluation-form").await;
+    web.click_and_wait("form[action='/evaluations'] button[type=submit]").await;
+    assert_eq!(web.text("#evaluation-status").await, "评审中");
+    let evaluation = web.path().await.split('?').next().unwrap().to_string();
+    // Staff scores as a reviewer.
+    for (c, s) in [("novelty", 4), ("patentability", 4), ("industrialisation", 5), ("maturity", 3), ("team", 4)] {
+        web.find(&format!("input[name=score_{c}][value='{s}']")).await.click().await.unwrap();
+    }
+    web.click_and_wait("button[data-action=score]").await;
+    web.sign_out().await;
+
+    // The technology manager sees it waiting for them and scores.
+    web.sign_in("manager", common::PASSWORD).await;
+    web.goto("/evaluations").await;
+    assert!(web.exists(".to-score-marker").await);
+    web.shot("reviewer-list").await;
+    web.goto(&evaluation).await;
+    web.shot("scoring-form").await;
+    for (c, s) in [("novelty", 2), ("patentability", 3), ("industrialisation", 2), ("maturity", 3), ("team", 2)] {
+        web.find(&format!("input[name=score_{c}][value='{s}']")).await.click().await.unwrap();
+    }
+    web.fill("#comment", "产业化前景尚需验证。").await;
+    web.click_and_wait("button[data-action=score]").await;
+    web.sign_out().await;
+
+    // The TTO records the recommendation; the report opens.
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto(&evaluation).await;
+    assert!(web.exists("#spread .badge").await, "the disagreement is highlighted");
+    web.find("input[name=recommendation][value=file_patent]").await.click().await.unwrap();
+    web.fill("#reasons", "新颖性与产业化前景评分较高，建议申请发明专利。").await;
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=decide]").await;
+    assert_eq!(web.text("#recommendation").await, "申请专利");
+    assert!(web.exists("#record-filing").await);
+    web.shot("decided").await;
+    web.goto(&format!("{evaluation}?lang=en")).await;
+    web.shot("decided-en").await;
+    web.goto(&format!("{evaluation}?lang=zh-CN")).await;
+    web.click_and_wait("#report-link").await;
+    assert!(web.text("main h1").await.contains("专利申请前评估报告"));
+    web.shot("report").await;
+    web.close().await;
+}

@@ -7,8 +7,10 @@ mod achievements;
 mod admin;
 mod contracts;
 pub(crate) mod deals;
+mod disclosures;
 mod distributions;
 mod empowerment;
+mod evaluations;
 mod finance;
 mod home;
 mod ledger;
@@ -104,6 +106,28 @@ pub fn router() -> Router<AppState> {
         .route("/finance/export.xlsx", get(finance::finance_export))
         .route("/tax/enterprise", get(finance::enterprise_tax))
         // Disclosures and pre-filing evaluations (intake pages).
+        .route("/disclosures", get(disclosures::list).post(disclosures::create))
+        .route("/disclosures/export.xlsx", get(disclosures::export))
+        .route("/disclosures/new", get(disclosures::new_form))
+        .route("/disclosures/{id}", get(disclosures::detail).post(disclosures::update))
+        .route("/disclosures/{id}/edit", get(disclosures::edit_form))
+        .route(
+            "/disclosures/{id}/attachments",
+            post(disclosures::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(tto_app::disclosures::ATTACHMENT_MAX_BYTES + 64 * 1024)),
+        )
+        .route("/disclosures/{id}/attachments/{attachment}", get(disclosures::download_attachment))
+        .route("/disclosures/{id}/attachments/{attachment}/remove", post(disclosures::remove_attachment))
+        .route("/disclosures/{id}/{step}", post(disclosures::step))
+        .route("/evaluations", get(evaluations::list).post(evaluations::create))
+        .route("/evaluations/export.xlsx", get(evaluations::export))
+        .route("/evaluations/new", get(evaluations::new_form))
+        .route("/evaluations/{id}", get(evaluations::detail))
+        .route("/evaluations/{id}/report", get(evaluations::report))
+        .route("/evaluations/{id}/export.xlsx", get(evaluations::export_sheets))
+        .route("/evaluations/{id}/scores", post(evaluations::score))
+        .route("/evaluations/{id}/conflict", post(evaluations::conflict))
+        .route("/evaluations/{id}/decision", post(evaluations::decide))
         // -- intake routes end --
         // IP records, screening rounds, monitoring and the patent-conversion programme.
         // -- ip routes end --
