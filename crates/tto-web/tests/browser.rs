@@ -1561,7 +1561,8 @@ async fn finance_staff_compute_approve_notice_and_pay_a_distribution() {
 async fn the_tto_runs_a_screening_round_and_watches_major_achievements() {
     use tto_domain::AchievementAction::Register;
     let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
-    let mut major_draft = draft("固态锂电池电解质", "高离子电导率的硫化物固态电解质。", &["固态电池"], 5, "summary_only");
+    let mut major_draft =
+        draft("固态锂电池电解质", "高离子电导率的硫化物固态电解质。", &["固态电池"], 5, "summary_only");
     major_draft.major = true;
     let major = seed_achievement(&t, "UNA", &major_draft, &[Register]).await;
     let other = seed_achievement(
@@ -1607,7 +1608,8 @@ async fn the_tto_runs_a_screening_round_and_watches_major_achievements() {
     web.sign_out().await;
 
     // The reviewers score both candidates.
-    for (reviewer, sheets) in [("inventor.a", [[5, 4, 4, 4], [3, 3, 3, 3]]), ("manager", [[4, 4, 5, 4], [3, 2, 3, 3]])] {
+    for (reviewer, sheets) in [("inventor.a", [[5, 4, 4, 4], [3, 3, 3, 3]]), ("manager", [[4, 4, 5, 4], [3, 2, 3, 3]])]
+    {
         web.sign_in(reviewer, common::PASSWORD).await;
         web.goto(&round).await;
         for (i, sheet) in sheets.iter().enumerate() {
@@ -1639,7 +1641,21 @@ async fn the_tto_runs_a_screening_round_and_watches_major_achievements() {
     assert_eq!(web.text("#round-status").await, "已公布");
     web.shot("published").await;
     web.goto(&format!("{round}?lang=en")).await;
-    web.assert_translated(&["2026 年度重点推介成果遴选", "从已登记成果中遴选重点推介项目。", "固态锂电池电解质", "柔性压力传感器", "甲大学", "staff.a 用户", "inventor.a 用户", "manager 用户", "创新性", "市场前景", "技术成熟度", "团队能力"]).await;
+    web.assert_translated(&[
+        "2026 年度重点推介成果遴选",
+        "从已登记成果中遴选重点推介项目。",
+        "固态锂电池电解质",
+        "柔性压力传感器",
+        "甲大学",
+        "staff.a 用户",
+        "inventor.a 用户",
+        "manager 用户",
+        "创新性",
+        "市场前景",
+        "技术成熟度",
+        "团队能力",
+    ])
+    .await;
     web.shot("published-en").await;
     web.goto("/screening?lang=zh").await;
 

@@ -92,7 +92,13 @@ on_every_backend!(ip_pages_answer_each_role_and_hide_other_institutions, |t| {
     assert_eq!(t.get(&format!("/ip/{id}"), &other).await.status, StatusCode::NOT_FOUND);
     assert_eq!(t.get(&format!("/ip/{id}/edit"), &other).await.status, StatusCode::NOT_FOUND);
     assert!(!t.get("/ip", &other).await.text().contains("一种高导热石墨烯复合膜的制备方法"));
-    let r = t.form(&format!("/ip/{id}/annuities"), &[("year", "5"), ("paid_on", "2026-11-01"), ("amount", "900")], Some(&t.sign_in("staff.b").await)).await;
+    let r = t
+        .form(
+            &format!("/ip/{id}/annuities"),
+            &[("year", "5"), ("paid_on", "2026-11-01"), ("amount", "900")],
+            Some(&t.sign_in("staff.b").await),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     let enterprise = t.session("enterprise").await;
     for path in ["/ip", "/ip/due", "/monitoring", "/ip/programme", "/ip/new", "/screening/new"] {
@@ -173,17 +179,20 @@ on_every_backend!(an_ip_record_is_filed_through_the_form_and_its_annuities_paid,
     assert!(detail.contains("90 天"), "the reminder window of the profile");
 
     // A payment without an amount comes back with the message next to the field.
-    let r = post(t, &format!("/ip/{id}/annuities"), &[("year", "5"), ("paid_on", "2026-11-20"), ("amount", "")], &b).await;
+    let r =
+        post(t, &format!("/ip/{id}/annuities"), &[("year", "5"), ("paid_on", "2026-11-20"), ("amount", "")], &b).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("缴费金额"), "{}", r.text());
-    let r = post(t, &format!("/ip/{id}/annuities"), &[("year", "5"), ("paid_on", "2026-11-20"), ("amount", "900")], &b).await;
+    let r = post(t, &format!("/ip/{id}/annuities"), &[("year", "5"), ("paid_on", "2026-11-20"), ("amount", "900")], &b)
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let detail = t.get(&r.location(), &auth).await.text();
     assert!(detail.contains("年费缴纳已登记"));
     assert!(detail.contains("900.00 元") && detail.contains("2026-11-20"), "{detail}");
     assert!(!detail.contains("id=\"annuity-5\" class=\"overdue\""));
     // Paying the same year twice is refused.
-    let r = post(t, &format!("/ip/{id}/annuities"), &[("year", "5"), ("paid_on", "2026-11-20"), ("amount", "900")], &b).await;
+    let r = post(t, &format!("/ip/{id}/annuities"), &[("year", "5"), ("paid_on", "2026-11-20"), ("amount", "900")], &b)
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("第 5 年年费已缴纳"), "{}", r.text());
 
@@ -195,7 +204,13 @@ on_every_backend!(an_ip_record_is_filed_through_the_form_and_its_annuities_paid,
     // The patent-conversion programme: in, moved on, out.
     let mut version = 1;
     for status in ["listed", "promoting", "negotiating", "converted"] {
-        let r = post(t, &format!("/ip/{id}/programme"), &[("version", &version.to_string()), ("programme_status", status)], &b).await;
+        let r = post(
+            t,
+            &format!("/ip/{id}/programme"),
+            &[("version", &version.to_string()), ("programme_status", status)],
+            &b,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{status}: {}", r.text());
         version += 1;
     }
@@ -209,7 +224,9 @@ on_every_backend!(an_ip_record_is_filed_through_the_form_and_its_annuities_paid,
     let r = post(t, &format!("/ip/{id}/programme"), &[("version", "1"), ("programme_status", "out")], &b).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("该记录已被他人修改"));
-    let r = post(t, &format!("/ip/{id}/programme"), &[("version", &version.to_string()), ("programme_status", "out")], &b).await;
+    let r =
+        post(t, &format!("/ip/{id}/programme"), &[("version", &version.to_string()), ("programme_status", "out")], &b)
+            .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let list = t.get("/ip?programme=true", &auth).await.text();
     assert!(list.contains("没有符合条件的知识产权"), "{list}");
@@ -314,12 +331,25 @@ on_every_backend!(a_screening_round_is_run_through_the_forms, |t| {
     assert!(r.text().contains("候选项目"), "{}", r.text());
 
     // Candidates: an achievement of the institution and a project by name.
-    let r = post(t, &format!("{page}/candidates"), &[("achievement_id", &a.to_string()), ("name", ""), ("description", "")], &b).await;
+    let r = post(
+        t,
+        &format!("{page}/candidates"),
+        &[("achievement_id", &a.to_string()), ("name", ""), ("description", "")],
+        &b,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let r = post(t, &format!("{page}/candidates"), &[("achievement_id", ""), ("name", ""), ("description", "")], &b).await;
+    let r =
+        post(t, &format!("{page}/candidates"), &[("achievement_id", ""), ("name", ""), ("description", "")], &b).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a name is needed without an achievement");
     assert!(r.text().contains("项目名称"));
-    let r = post(t, &format!("{page}/candidates"), &[("achievement_id", ""), ("name", "柔性传感器项目"), ("description", "学生创业团队")], &b).await;
+    let r = post(
+        t,
+        &format!("{page}/candidates"),
+        &[("achievement_id", ""), ("name", "柔性传感器项目"), ("description", "学生创业团队")],
+        &b,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
 
     // Reviewers: a colleague and an outside technology manager.
@@ -345,7 +375,9 @@ on_every_backend!(a_screening_round_is_run_through_the_forms, |t| {
     let candidates: Vec<i64> = {
         let rv = t.sign_in("inventor.a").await;
         let html = t.get(&page, &Auth::Session(rv)).await.text();
-        html.match_indices("data-score=\"").map(|(i, m)| html[i + m.len()..].split('"').next().unwrap().parse().unwrap()).collect()
+        html.match_indices("data-score=\"")
+            .map(|(i, m)| html[i + m.len()..].split('"').next().unwrap().parse().unwrap())
+            .collect()
     };
     assert_eq!(candidates.len(), 2);
     let first = candidates[0];
@@ -355,7 +387,13 @@ on_every_backend!(a_screening_round_is_run_through_the_forms, |t| {
     ] {
         let rb = t.sign_in(reviewer).await;
         if reviewer == "inventor.a" {
-            let r = post(t, &format!("{page}/candidates/{first}/scores"), &score_fields(&[("创新性", "9"), ("市场前景", "4")]), &rb).await;
+            let r = post(
+                t,
+                &format!("{page}/candidates/{first}/scores"),
+                &score_fields(&[("创新性", "9"), ("市场前景", "4")]),
+                &rb,
+            )
+            .await;
             assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
             let html = r.text();
             assert!(html.contains("创新性：") && html.contains("value=\"9\""), "{html}");

@@ -229,7 +229,11 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
         ),
         programmes: vec![
             Choice { value: String::new(), label: t.s("filter.any").into(), selected: programme_sel.is_none() },
-            Choice { value: "true".into(), label: t.s("ip.in_programme").into(), selected: programme_sel == Some("true") },
+            Choice {
+                value: "true".into(),
+                label: t.s("ip.in_programme").into(),
+                selected: programme_sel == Some("true"),
+            },
             Choice {
                 value: "false".into(),
                 label: t.s("ip.not_in_programme").into(),
@@ -326,7 +330,8 @@ pub(crate) async fn own_achievements(state: &AppState, ctx: &Ctx, selected: Opti
             tto_app::achievements::AchievementPage::Offset { offset: 0, limit: 500 },
         )
         .await;
-    let mut v = vec![Choice { value: String::new(), label: t.s("ip.no_achievement").into(), selected: selected.is_none() }];
+    let mut v =
+        vec![Choice { value: String::new(), label: t.s("ip.no_achievement").into(), selected: selected.is_none() }];
     if let Ok(l) = listing {
         v.extend(l.rows.iter().filter(|r| Some(r.institution_id) == own).map(|r| Choice {
             value: r.id.0.to_string(),
@@ -357,7 +362,11 @@ async fn form_page(
     let mut statuses = choices(t, "ip.legal_status", &status_codes(), Some(draft.legal_status.as_str()), None);
     statuses.insert(
         0,
-        Choice { value: String::new(), label: t.s("ip.legal_status_auto").into(), selected: draft.legal_status.is_empty() },
+        Choice {
+            value: String::new(),
+            label: t.s("ip.legal_status_auto").into(),
+            selected: draft.legal_status.is_empty(),
+        },
     );
     FormPage {
         layout,
@@ -393,9 +402,9 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx, Query(pairs): Que
     if let Err(e) = ctx.actor.require(Permission::IpManage) {
         return fail(&ctx, e);
     }
-    let achievement =
-        pairs.iter().find(|(k, _)| k == "achievement_id").and_then(|(_, v)| v.trim().parse::<i64>().ok());
-    let mut draft = IpDraft { kind: IpKind::InventionPatent.code().into(), jurisdiction: "CN".into(), ..Default::default() };
+    let achievement = pairs.iter().find(|(k, _)| k == "achievement_id").and_then(|(_, v)| v.trim().parse::<i64>().ok());
+    let mut draft =
+        IpDraft { kind: IpKind::InventionPatent.code().into(), jurisdiction: "CN".into(), ..Default::default() };
     // A linked achievement lends its title (the patent application usually carries it).
     if let Some(a) = achievement {
         match state.app.achievement(&ctx.actor, tto_domain::AchievementId(a)).await {
@@ -453,13 +462,24 @@ pub async fn edit_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i
         return fail(&ctx, AppError::Forbidden);
     }
     let r = &v.record;
-    let page =
-        form_page(&state, &ctx, Some((id, r.version)), r.achievement_id.map(|a| a.0), draft_of(r), FormErrors::default())
-            .await;
+    let page = form_page(
+        &state,
+        &ctx,
+        Some((id, r.version)),
+        r.achievement_id.map(|a| a.0),
+        draft_of(r),
+        FormErrors::default(),
+    )
+    .await;
     render(&page)
 }
 
-pub async fn update(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     let ctx = Ctx { path: format!("/ip/{id}/edit"), ..ctx };
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let (achievement, draft) = draft_from(&form);
@@ -548,8 +568,9 @@ fn detail_page(
     let r = &v.record;
     let f = &r.fields;
     let title = format!("{} · {}", t.code("ip.kind", f.kind.code()), f.application_number);
-    let mut layout =
-        Layout::new(ctx, title.clone()).crumb(t.s("ip.title"), "/ip").crumb(f.application_number.clone(), format!("/ip/{}", r.id));
+    let mut layout = Layout::new(ctx, title.clone())
+        .crumb(t.s("ip.title"), "/ip")
+        .crumb(f.application_number.clone(), format!("/ip/{}", r.id));
     layout.notice = notice;
     let today = state.app.today();
     let (days, source) = reminder_rule(state);
@@ -568,8 +589,7 @@ fn detail_page(
                 && (l.annuity.due_on - today).whole_days() <= i64::from(days),
         })
         .collect();
-    let unpaid_years: Vec<u32> =
-        v.annuities.iter().filter(|l| l.payment.is_none()).map(|l| l.annuity.year).collect();
+    let unpaid_years: Vec<u32> = v.annuities.iter().filter(|l| l.payment.is_none()).map(|l| l.annuity.year).collect();
     let payment = payment.unwrap_or_else(|| Payment {
         year: unpaid_years.first().map(|y| y.to_string()).unwrap_or_default(),
         paid_on: date(today),
@@ -704,7 +724,8 @@ pub async fn programme(
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let status = form.text("programme_status");
     let status = status.trim();
-    let (status, done) = if status.is_empty() || status == "out" { (None, "left") } else { (Some(status), "programme") };
+    let (status, done) =
+        if status.is_empty() || status == "out" { (None, "left") } else { (Some(status), "programme") };
     match state.app.set_programme(&ctx.actor, id, version, status).await {
         Ok(_) => see_other(&format!("/ip/{id}?done={done}#programme")),
         Err(e) => match FormErrors::from_app(ctx.t(), &e) {
@@ -772,7 +793,9 @@ pub async fn due(State(state): State<AppState>, ctx: Ctx) -> Response {
         })
         .collect();
     render(&DuePage {
-        layout: Layout::new(&ctx, t.s("ip.due_title")).crumb(t.s("ip.title"), "/ip").crumb(t.s("ip.due_title"), "/ip/due"),
+        layout: Layout::new(&ctx, t.s("ip.due_title"))
+            .crumb(t.s("ip.title"), "/ip")
+            .crumb(t.s("ip.due_title"), "/ip/due"),
         overdue: rows.iter().filter(|d| d.overdue).count(),
         rows: rows
             .iter()
@@ -826,12 +849,10 @@ pub async fn programme_rates(State(state): State<AppState>, ctx: Ctx) -> Respons
     let granted = rows.iter().map(|r| r.granted).sum();
     let in_programme: usize = rows.iter().map(|r| r.in_programme).sum();
     let converted: usize = rows.iter().map(|r| r.converted).sum();
-    let rate = if in_programme > 0 {
-        // One decimal, half away from zero, as the use case rounds each university's rate.
-        let tenths = (converted * 1000 + in_programme / 2) / in_programme;
-        format!("{}.{} %", tenths / 10, tenths % 10)
-    } else {
-        "—".into()
+    // One decimal, half away from zero, as the use case rounds each university's rate.
+    let rate = match (converted * 1000 + in_programme / 2).checked_div(in_programme) {
+        Some(tenths) => format!("{}.{} %", tenths / 10, tenths % 10),
+        None => "—".into(),
     };
     render(&ProgrammePage {
         layout: Layout::new(&ctx, t.s("ip.programme_title"))

@@ -94,7 +94,12 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Response {
         not_evaluated: count(&rows, AlertKind::NotEvaluated),
         stall_help: t.f(
             "monitoring.rules_help",
-            &[("months", months.to_string()), ("source", source), ("days", days.to_string()), ("days_source", days_source)],
+            &[
+                ("months", months.to_string()),
+                ("source", source),
+                ("days", days.to_string()),
+                ("days_source", days_source),
+            ],
         ),
         rows: rows
             .iter()
@@ -113,7 +118,11 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Response {
                     evaluation_score: i.evaluation_score.map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
                     next_annuity: i.next_annuity.map(date).unwrap_or_else(|| "—".into()),
                     overdue_annuities: i.overdue_annuities,
-                    alerts: w.alerts.iter().map(|a| AlertView { text: alert_text(t, a), badge: badge(a.kind) }).collect(),
+                    alerts: w
+                        .alerts
+                        .iter()
+                        .map(|a| AlertView { text: alert_text(t, a), badge: badge(a.kind) })
+                        .collect(),
                 }
             })
             .collect(),

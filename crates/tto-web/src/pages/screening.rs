@@ -319,14 +319,16 @@ struct DetailPage {
     errors: FormErrors,
 }
 
+/// (candidate, scores by criterion, comment) as typed.
+type TypedScores = (i64, Vec<(String, String)>, String);
+
 /// What the user typed in a form that failed, to show it again.
 #[derive(Default)]
 struct Typed {
     candidate_name: String,
     candidate_description: String,
     conflict_note: String,
-    /// (candidate, scores by criterion, comment)
-    scores: Option<(i64, Vec<(String, String)>, String)>,
+    scores: Option<TypedScores>,
 }
 
 async fn detail_page(
@@ -408,7 +410,9 @@ async fn detail_page(
         .collect();
     let (achievements, reviewer_choices) = if v.can_manage && r.status == RoundStatus::Draft {
         let mut achievements = super::ip::own_achievements(state, ctx, None).await;
-        achievements.retain(|c| !r.candidates.iter().any(|x| x.achievement_id.map(|a| a.0.to_string()) == Some(c.value.clone())));
+        achievements.retain(|c| {
+            !r.candidates.iter().any(|x| x.achievement_id.map(|a| a.0.to_string()) == Some(c.value.clone()))
+        });
         if let Some(first) = achievements.first_mut() {
             first.label = t.s("screening.choose_achievement").to_string();
         }
@@ -492,7 +496,14 @@ pub async fn detail(
     render(&detail_page(&state, &ctx, &v, FormErrors::default(), Typed::default(), notice).await)
 }
 
-async fn after(state: &AppState, ctx: &Ctx, id: i64, done: &str, result: Result<(), AppError>, typed: Typed) -> Response {
+async fn after(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    done: &str,
+    result: Result<(), AppError>,
+    typed: Typed,
+) -> Response {
     match result {
         Ok(()) => see_other(&format!("/screening/{id}?done={done}")),
         Err(e) => {
@@ -526,14 +537,17 @@ pub async fn add_candidate(
         candidate_description: form.text("description"),
         ..Default::default()
     };
-    let result = state
-        .app
-        .add_candidate(&ctx.actor, id, achievement, &typed.candidate_name, &typed.candidate_description)
-        .await;
+    let result =
+        state.app.add_candidate(&ctx.actor, id, achievement, &typed.candidate_name, &typed.candidate_description).await;
     after(&state, &ctx, id, "candidate", result, typed).await
 }
 
-pub async fn assign(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>, CsrfForm(form): CsrfForm) -> Response {
+pub async fn assign(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
     let reviewers: Vec<i64> = form.all("reviewer").iter().filter_map(|v| v.trim().parse().ok()).collect();
     let result = if reviewers.is_empty() {
         Err(AppError::field("reviewers", Violation::Required))
