@@ -1672,3 +1672,155 @@ async fn an_inventor_discloses_and_the_tto_evaluates_before_filing() {
     web.shot("report").await;
     web.close().await;
 }
+
+#[tokio::test]
+async fn the_tto_runs_a_screening_round_and_watches_major_achievements() {
+    use tto_domain::AchievementAction::Register;
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    let mut major_draft =
+        draft("固态锂电池电解质", "高离子电导率的硫化物固态电解质。", &["固态电池"], 5, "summary_only");
+    major_draft.major = true;
+    let major = seed_achievement(&t, "UNA", &major_draft, &[Register]).await;
+    let other = seed_achievement(
+        &t,
+        "UNA",
+        &draft("柔性压力传感器", "可穿戴设备用柔性压力传感器。", &["传感器"], 4, "public"),
+        &[Register],
+    )
+    .await;
+    let mut web = Web::start("screening", t.router.clone()).await;
+
+    // TTO staff creates a round with the default criteria (30/30/20/20) and a shortlist of one.
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto("/screening").await;
+    web.click_and_wait("#new-round").await;
+    assert_eq!(web.heading().await, "新建遴选");
+    web.fill("#title", "2026 年度重点推介成果遴选").await;
+    web.fill("#description", "从已登记成果中遴选重点推介项目。").await;
+    web.fill("#shortlist_size", "1").await;
+    web.shot("new-round").await;
+    web.click_and_wait("#create-round").await;
+    assert!(web.text(".notice").await.contains("遴选已创建"), "{}", web.body_text().await);
+    let round = web.path().await.split('?').next().unwrap().to_string();
+
+    // Candidates: two achievements of the university; reviewers: a colleague and an outside expert.
+    web.select("#candidate_achievement", &major.to_string()).await;
+    web.click_and_wait("#add-candidate-button").await;
+    web.select("#candidate_achievement", &other.to_string()).await;
+    web.click_and_wait("#add-candidate-button").await;
+    assert!(web.text("#candidate-list").await.contains("柔性压力传感器"));
+    web.js(
+        "document.querySelectorAll('#assign-reviewers label').forEach(function (l) { \
+         if (l.textContent.indexOf('inventor.a') >= 0 || l.textContent.indexOf('manager') >= 0) { l.querySelector('input').checked = true; } });",
+    )
+    .await;
+    web.click_and_wait("#assign-button").await;
+    let reviewers = web.text("#reviewer-list").await;
+    assert!(reviewers.contains("inventor.a 用户") && reviewers.contains("manager 用户"), "{reviewers}");
+    web.shot("draft-round").await;
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=open]").await;
+    assert_eq!(web.text("#round-status").await, "评分中");
+    web.sign_out().await;
+
+    // The reviewers score both candidates.
+    for (reviewer, sheets) in [("inventor.a", [[5, 4, 4, 4], [3, 3, 3, 3]]), ("manager", [[4, 4, 5, 4], [3, 2, 3, 3]])]
+    {
+        web.sign_in(reviewer, common::PASSWORD).await;
+        web.goto(&round).await;
+        for (i, sheet) in sheets.iter().enumerate() {
+            if i == 0 && reviewer == "inventor.a" {
+                web.shot("reviewer-form").await;
+            }
+            web.js(&format!(
+                "var f = document.querySelector('form.score-form'); var v = {sheet:?}; \
+                 f.querySelectorAll('input[name=score]').forEach(function (x, k) {{ x.value = v[k]; }});"
+            ))
+            .await;
+            web.click_and_wait("form.score-form button[type=submit]").await;
+            assert!(web.text(".notice").await.contains("评分已提交"), "{}", web.body_text().await);
+        }
+        assert!(web.exists("#all-scored").await);
+        web.sign_out().await;
+    }
+
+    // Staff closes scoring (ranks, spread, shortlist) and publishes.
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto(&round).await;
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=close]").await;
+    assert_eq!(web.text("#round-status").await, "已结束评分");
+    let first = web.text(&format!("#candidate-{}", "list tbody tr:first-child")).await;
+    assert!(first.contains("固态锂电池电解质") && first.contains("入围"), "{first}");
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=publish]").await;
+    assert_eq!(web.text("#round-status").await, "已公布");
+    web.shot("published").await;
+    web.goto(&format!("{round}?lang=en")).await;
+    web.assert_translated(&[
+        "2026 年度重点推介成果遴选",
+        "从已登记成果中遴选重点推介项目。",
+        "固态锂电池电解质",
+        "柔性压力传感器",
+        "甲大学",
+        "staff.a 用户",
+        "inventor.a 用户",
+        "manager 用户",
+        "创新性",
+        "市场前景",
+        "技术成熟度",
+        "团队能力",
+    ])
+    .await;
+    web.shot("published-en").await;
+    web.goto("/screening?lang=zh").await;
+
+    // A patent for the major achievement, then an annuity payment.
+    web.goto("/ip").await;
+    web.shot("ip-empty").await;
+    web.goto(&format!("/ip/new?achievement_id={major}")).await;
+    assert_eq!(web.heading().await, "登记知识产权");
+    assert_eq!(web.value("#achievement_id").await, major.to_string());
+    assert_eq!(web.value("#title").await, "固态锂电池电解质");
+    let digits: [u8; 12] = *b"202010123456";
+    let number = format!("202010123456.{}", tto_domain::ip::check_character(&digits));
+    web.fill("#application_number", "202010123456.Z").await;
+    web.set_date("#filing_date", "2020-03-15").await;
+    web.set_date("#grant_date", "2023-06-01").await;
+    web.click_and_wait("#save-ip").await;
+    assert!(web.text(".error-summary").await.contains("申请号"), "{}", web.body_text().await);
+    web.shot("ip-bad-number").await;
+    web.fill("#application_number", &number).await;
+    web.click_and_wait("#save-ip").await;
+    assert!(web.text(".notice").await.contains("知识产权已登记"), "{}", web.body_text().await);
+    assert_eq!(web.text("#expires-on").await, "2040-03-15");
+    assert!(web.text("#annuity-5").await.contains("逾期"));
+    web.fill("#amount", "900").await;
+    web.click_and_wait("#pay-annuity").await;
+    assert!(web.text(".notice").await.contains("年费缴纳已登记"));
+    assert!(web.text("#annuity-5").await.contains("900.00 元"), "{}", web.text("#annuity-5").await);
+    web.select("#programme_status", "promoting").await;
+    web.click_and_wait("#set-programme").await;
+    assert_eq!(web.text("#programme-status").await, "推广中");
+    web.shot("ip-detail").await;
+    let ip_page = web.path().await.split(['?', '#']).next().unwrap().to_string();
+    web.goto(&format!("{ip_page}?lang=en")).await;
+    web.shot("ip-detail-en").await;
+    web.goto("/ip?lang=zh").await;
+    web.shot("ip-register").await;
+    web.goto("/ip/due").await;
+    web.shot("ip-due").await;
+    web.goto("/ip/programme").await;
+    web.shot("ip-programme").await;
+
+    // Monitoring: the major achievement's overdue annuities and missing evaluation are flagged.
+    web.goto("/monitoring").await;
+    let row = web.text(&format!("#watched-{major}")).await;
+    assert!(row.contains("年费逾期") && row.contains("未做评估"), "{row}");
+    web.shot("monitoring").await;
+    web.goto("/monitoring?lang=en").await;
+    assert!(web.text(&format!("#watched-{major}")).await.contains("annuities overdue"));
+    web.shot("monitoring-en").await;
+    web.goto("/monitoring?lang=zh").await;
+    web.close().await;
+}

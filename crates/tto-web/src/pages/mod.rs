@@ -13,10 +13,13 @@ mod empowerment;
 mod evaluations;
 mod finance;
 mod home;
+mod ip;
 mod ledger;
 mod market;
+mod monitoring;
 pub(crate) mod policy;
 mod releases;
+mod screening;
 
 use askama::Template;
 use axum::Router;
@@ -130,6 +133,25 @@ pub fn router() -> Router<AppState> {
         .route("/evaluations/{id}/decision", post(evaluations::decide))
         // -- intake routes end --
         // IP records, screening rounds, monitoring and the patent-conversion programme.
+        .route("/ip", get(ip::list).post(ip::create))
+        .route("/ip/export.xlsx", get(ip::export))
+        .route("/ip/new", get(ip::new_form))
+        .route("/ip/due", get(ip::due))
+        .route("/ip/programme", get(ip::programme_rates))
+        .route("/ip/{id}", get(ip::detail).post(ip::update))
+        .route("/ip/{id}/edit", get(ip::edit_form))
+        .route("/ip/{id}/annuities", post(ip::pay))
+        .route("/ip/{id}/programme", post(ip::programme))
+        .route("/screening", get(screening::list).post(screening::create))
+        .route("/screening/new", get(screening::new_form))
+        .route("/screening/{id}", get(screening::detail))
+        .route("/screening/{id}/candidates", post(screening::add_candidate))
+        .route("/screening/{id}/reviewers", post(screening::assign))
+        .route("/screening/{id}/conflict", post(screening::conflict))
+        .route("/screening/{id}/candidates/{candidate}/scores", post(screening::score))
+        .route("/screening/{id}/{step}", post(screening::step))
+        .route("/monitoring", get(monitoring::dashboard))
+        .route("/monitoring/export.xlsx", get(monitoring::export))
         // -- ip routes end --
         .route("/audit", get(admin::audit))
         .route("/audit/export.xlsx", get(admin::audit_export))
