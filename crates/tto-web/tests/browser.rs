@@ -1670,6 +1670,34 @@ async fn an_inventor_discloses_and_the_tto_evaluates_before_filing() {
     web.click_and_wait("#report-link").await;
     assert!(web.text("main h1").await.contains("专利申请前评估报告"));
     web.shot("report").await;
+
+    // The patent is filed (a priority application of 2024, granted this autumn) from the
+    // evaluation's link; its next annuity falls due within the reminder window.
+    web.goto(&evaluation).await;
+    web.click_and_wait("#record-filing").await;
+    assert_eq!(web.heading().await, "登记知识产权");
+    let digits: [u8; 12] = *b"202410111222";
+    let number = format!("202410111222.{}", tto_domain::ip::check_character(&digits));
+    web.fill("#application_number", &number).await;
+    web.set_date("#filing_date", "2024-01-10").await;
+    web.set_date("#grant_date", "2026-10-01").await;
+    web.click_and_wait("#save-ip").await;
+    assert!(web.text(".notice").await.contains("知识产权已登记"), "{}", web.body_text().await);
+    assert!(web.text("#annuity-4").await.contains("2027-01-10"), "{}", web.text("#annuity-4").await);
+    web.shot("patent-filed").await;
+    // The scheduled task raises the reminder; the due list shows it.
+    assert_eq!(t.app.run_due_tasks().await.unwrap().reminders_raised, 1);
+    web.goto("/ip/due").await;
+    assert!(web.text("#due-annuities").await.contains(&number), "{}", web.text("#due-annuities").await);
+    assert!(web.text("#reminder-list").await.contains("2027-01-10"), "{}", web.text("#reminder-list").await);
+    web.shot("annuity-reminder").await;
+    // The achievement's page links its evaluation and its patent.
+    let disclosures = t.app.disclosures(&Actor::system("t"), None).await.unwrap();
+    let achievement = disclosures[0].achievement_id.expect("accepted into the ledger").0;
+    web.goto(&format!("/achievements/{achievement}")).await;
+    let card = web.text("#evaluations-and-ip").await;
+    assert!(card.contains(&number) && card.contains("申请专利"), "{card}");
+    web.shot("achievement-links").await;
     web.close().await;
 }
 

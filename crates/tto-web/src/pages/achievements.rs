@@ -397,6 +397,13 @@ struct DetailPage {
     /// (id, title, route, status) of the deals converting this achievement.
     deals: Vec<(i64, String, String, String)>,
     can_deal: bool,
+    /// (id, status or recommendation, 0–100 score) of its pre-filing evaluations.
+    evaluations: Vec<(i64, String, String)>,
+    can_evaluate: bool,
+    /// (id, kind, title, application number, legal status) of its IP rights.
+    ip_rights: Vec<(i64, String, String, String, String)>,
+    can_record_ip: bool,
+    show_intake: bool,
 }
 
 fn detail_page(
@@ -494,6 +501,11 @@ fn detail_page(
         can_see_ledger: false,
         deals: Vec::new(),
         can_deal: false,
+        evaluations: Vec::new(),
+        can_evaluate: false,
+        ip_rights: Vec::new(),
+        can_record_ip: false,
+        show_intake: false,
     }
 }
 
@@ -542,6 +554,45 @@ pub async fn detail(
                 })
                 .collect();
         }
+        if ctx.actor.require_for(Permission::EvaluationRead, institution).is_ok() {
+            page.evaluations = state
+                .app
+                .evaluations(&ctx.actor, Some(view.achievement.id))
+                .await
+                .unwrap_or_default()
+                .iter()
+                .map(|e| {
+                    let status = match e.recommendation {
+                        Some(r) => t.code("evaluation.recommendation", r.code()),
+                        None => t.code("evaluation.status", e.status.code()),
+                    };
+                    (e.id, status, e.created_at.date().to_string())
+                })
+                .collect();
+        }
+        if ctx.actor.require_for(Permission::IpRead, institution).is_ok() {
+            let filter = tto_store::ip::IpFilter { achievement: Some(view.achievement.id), ..Default::default() };
+            page.ip_rights = state
+                .app
+                .ip_records(&ctx.actor, &filter)
+                .await
+                .unwrap_or_default()
+                .iter()
+                .map(|r| {
+                    (
+                        r.id,
+                        t.code("ip.kind", r.fields.kind.code()),
+                        r.fields.title.clone(),
+                        r.fields.application_number.clone(),
+                        t.code("ip.legal_status", r.fields.legal_status.code()),
+                    )
+                })
+                .collect();
+        }
+        page.can_evaluate = ctx.actor.require_for(Permission::EvaluationManage, institution).is_ok();
+        page.can_record_ip = ctx.actor.require_for(Permission::IpManage, institution).is_ok();
+        page.show_intake =
+            page.can_evaluate || page.can_record_ip || !page.evaluations.is_empty() || !page.ip_rights.is_empty();
         page.can_empower = view.achievement.fields.job_related
             && ctx.actor.require_for(Permission::EmpowermentManage, institution).is_ok();
         page.can_see_ledger =
