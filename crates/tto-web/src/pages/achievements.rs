@@ -699,21 +699,7 @@ impl FormValues {
     }
 
     fn from_form(form: &FormData) -> FormValues {
-        let names = form.all("contributor_name");
-        let shares = form.all("contributor_share");
-        let mains = form.all("contributor_main");
-        // Blank rows of the table are room to add people, not contributors.
-        let contributors = names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| ContributorDraft {
-                person_id: None,
-                name: name.clone(),
-                share: shares.get(i).cloned().unwrap_or_default(),
-                main: mains.contains(&i.to_string()),
-            })
-            .filter(|c| !(c.name.trim().is_empty() && c.share.trim().is_empty()))
-            .collect();
+        let contributors = contributors_from_form(form);
         FormValues {
             title: form.text("title"),
             summary: form.text("summary"),
@@ -768,6 +754,57 @@ pub struct ContributorInput {
     pub error: String,
 }
 
+/// The contributors typed into a form's contributor table (blank rows are room to add
+/// people, not contributors).
+pub(crate) fn contributors_from_form(form: &FormData) -> Vec<ContributorDraft> {
+    let names = form.all("contributor_name");
+    let shares = form.all("contributor_share");
+    let mains = form.all("contributor_main");
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| ContributorDraft {
+            person_id: None,
+            name: name.clone(),
+            share: shares.get(i).cloned().unwrap_or_default(),
+            main: mains.contains(&i.to_string()),
+        })
+        .filter(|c| !(c.name.trim().is_empty() && c.share.trim().is_empty()))
+        .collect()
+}
+
+/// The contributor rows of a form (achievements, disclosures): the typed ones with their
+/// errors, and room to add people without JavaScript — always three empty rows, at least five.
+pub(crate) fn contributor_rows(contributors: &[ContributorDraft], errors: &FormErrors) -> Vec<ContributorInput> {
+    let mut rows: Vec<ContributorInput> = contributors
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ContributorInput {
+            index: i,
+            name: c.name.clone(),
+            share: c.share.clone(),
+            main: c.main,
+            error: [errors.of(&format!("contributors[{i}].name")), errors.of(&format!("contributors[{i}].share"))]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("；"),
+        })
+        .collect();
+    let blanks = 3.max(5usize.saturating_sub(rows.len()));
+    for _ in 0..blanks {
+        let index = rows.len();
+        rows.push(ContributorInput {
+            index,
+            name: String::new(),
+            share: String::new(),
+            main: false,
+            error: String::new(),
+        });
+    }
+    rows
+}
+
 #[derive(Template)]
 #[template(path = "achievements/form.html")]
 struct FormPage {
@@ -802,34 +839,7 @@ fn form_page(
         layout = layout.crumb(a.code.clone(), format!("/achievements/{}", a.id));
     }
     layout = layout.crumb(title, action.clone());
-    let mut rows: Vec<ContributorInput> = v
-        .contributors
-        .iter()
-        .enumerate()
-        .map(|(i, c)| ContributorInput {
-            index: i,
-            name: c.name.clone(),
-            share: c.share.clone(),
-            main: c.main,
-            error: [errors.of(&format!("contributors[{i}].name")), errors.of(&format!("contributors[{i}].share"))]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join("；"),
-        })
-        .collect();
-    // Room to add people without JavaScript: always three empty rows (at least five rows).
-    let blanks = 3.max(5usize.saturating_sub(rows.len()));
-    for _ in 0..blanks {
-        let index = rows.len();
-        rows.push(ContributorInput {
-            index,
-            name: String::new(),
-            share: String::new(),
-            main: false,
-            error: String::new(),
-        });
-    }
+    let rows = contributor_rows(&v.contributors, &errors);
     let trl_labels: Vec<(String, String)> =
         (1..=9).map(|n: u8| (n.to_string(), format!("{n} · {}", t.code("trl", &n.to_string())))).collect();
     FormPage {

@@ -219,21 +219,7 @@ impl FormValues {
     }
 
     fn from_form(form: &FormData) -> FormValues {
-        let names = form.all("contributor_name");
-        let shares = form.all("contributor_share");
-        let mains = form.all("contributor_main");
-        // Blank rows of the table are room to add people, not contributors.
-        let contributors = names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| ContributorDraft {
-                person_id: None,
-                name: name.clone(),
-                share: shares.get(i).cloned().unwrap_or_default(),
-                main: mains.contains(&i.to_string()),
-            })
-            .filter(|c| !(c.name.trim().is_empty() && c.share.trim().is_empty()))
-            .collect();
+        let contributors = super::achievements::contributors_from_form(form);
         FormValues {
             title: form.text("title"),
             summary: form.text("summary"),
@@ -262,14 +248,6 @@ impl FormValues {
     }
 }
 
-pub struct ContributorInput {
-    pub index: usize,
-    pub name: String,
-    pub share: String,
-    pub main: bool,
-    pub error: String,
-}
-
 #[derive(Template)]
 #[template(path = "disclosures/form.html")]
 struct FormPage {
@@ -280,7 +258,7 @@ struct FormPage {
     version: i64,
     v: FormValues,
     fundings: Vec<Choice>,
-    contributor_rows: Vec<ContributorInput>,
+    contributor_rows: Vec<super::achievements::ContributorInput>,
     errors: FormErrors,
 }
 
@@ -296,34 +274,7 @@ fn form_page(ctx: &Ctx, v: FormValues, editing: Option<(&Disclosure, i64)>, erro
             .crumb(t.s("disclosure.new"), "/disclosures/new"),
     };
     layout.notice = None;
-    let mut rows: Vec<ContributorInput> = v
-        .contributors
-        .iter()
-        .enumerate()
-        .map(|(i, c)| ContributorInput {
-            index: i,
-            name: c.name.clone(),
-            share: c.share.clone(),
-            main: c.main,
-            error: [errors.of(&format!("contributors[{i}].name")), errors.of(&format!("contributors[{i}].share"))]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join("；"),
-        })
-        .collect();
-    // Room to add people without JavaScript: always three empty rows (at least five rows).
-    let blanks = 3.max(5usize.saturating_sub(rows.len()));
-    for _ in 0..blanks {
-        let index = rows.len();
-        rows.push(ContributorInput {
-            index,
-            name: String::new(),
-            share: String::new(),
-            main: false,
-            error: String::new(),
-        });
-    }
+    let rows = super::achievements::contributor_rows(&v.contributors, &errors);
     FormPage {
         layout,
         action: match editing {
@@ -673,26 +624,7 @@ fn detail_page(
 }
 
 async fn timeline(state: &AppState, ctx: &Ctx, id: i64) -> Vec<(String, String, String)> {
-    let t = ctx.t();
-    let filter = tto_app::audit_log::AuditFilter {
-        entity_type: Some("disclosure".into()),
-        entity_id: Some(id.to_string()),
-        ..Default::default()
-    };
-    match state.app.audit_events(&ctx.actor, &filter, None, 100).await {
-        Ok(page) => page
-            .events
-            .into_iter()
-            .map(|e| {
-                (
-                    tto_store::parse_timestamp(&e.occurred_at).map(datetime).unwrap_or(e.occurred_at),
-                    t.code("audit.action", &e.action.replace('.', "_")),
-                    e.actor_label,
-                )
-            })
-            .collect(),
-        Err(_) => Vec::new(),
-    }
+    super::record_history(state, ctx, "disclosure", id).await
 }
 
 fn untyped() -> Typed {

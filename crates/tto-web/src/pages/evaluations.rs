@@ -633,26 +633,7 @@ fn detail_page(
 }
 
 async fn timeline(state: &AppState, ctx: &Ctx, id: i64) -> Vec<(String, String, String)> {
-    let t = ctx.t();
-    let filter = tto_app::audit_log::AuditFilter {
-        entity_type: Some(EVALUATION.into()),
-        entity_id: Some(id.to_string()),
-        ..Default::default()
-    };
-    match state.app.audit_events(&ctx.actor, &filter, None, 100).await {
-        Ok(page) => page
-            .events
-            .into_iter()
-            .map(|e| {
-                (
-                    tto_store::parse_timestamp(&e.occurred_at).map(datetime).unwrap_or(e.occurred_at),
-                    t.code("audit.action", &e.action.replace('.', "_")),
-                    e.actor_label,
-                )
-            })
-            .collect(),
-        Err(_) => Vec::new(),
-    }
+    super::record_history(state, ctx, EVALUATION, id).await
 }
 
 async fn institution_of(state: &AppState, ctx: &Ctx, e: &Evaluation) -> String {

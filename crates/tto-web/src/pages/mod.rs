@@ -310,6 +310,39 @@ fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
     groups
 }
 
+/// The audit history of one record as (time, action label, actor) rows, newest first; empty
+/// when the actor may not read the audit trail.
+pub(crate) async fn record_history(
+    state: &AppState,
+    ctx: &Ctx,
+    entity_type: &str,
+    id: i64,
+) -> Vec<(String, String, String)> {
+    if ctx.actor.user().is_none() {
+        return Vec::new();
+    }
+    let t = ctx.t();
+    let filter = tto_app::audit_log::AuditFilter {
+        entity_type: Some(entity_type.into()),
+        entity_id: Some(id.to_string()),
+        ..Default::default()
+    };
+    match state.app.audit_events(&ctx.actor, &filter, None, 100).await {
+        Ok(page) => page
+            .events
+            .into_iter()
+            .map(|e| {
+                (
+                    tto_store::parse_timestamp(&e.occurred_at).map(crate::format::datetime).unwrap_or(e.occurred_at),
+                    t.code("audit.action", &e.action.replace('.', "_")),
+                    e.actor_label,
+                )
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 pub fn render(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),

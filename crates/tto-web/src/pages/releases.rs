@@ -234,29 +234,7 @@ fn detail_page(
 }
 
 async fn timeline(state: &AppState, ctx: &Ctx, id: i64) -> Vec<(String, String, String)> {
-    if ctx.actor.user().is_none() {
-        return Vec::new();
-    }
-    let t = ctx.t();
-    let filter = tto_app::audit_log::AuditFilter {
-        entity_type: Some("release_campaign".into()),
-        entity_id: Some(id.to_string()),
-        ..Default::default()
-    };
-    match state.app.audit_events(&ctx.actor, &filter, None, 100).await {
-        Ok(page) => page
-            .events
-            .into_iter()
-            .map(|e| {
-                (
-                    tto_store::parse_timestamp(&e.occurred_at).map(datetime).unwrap_or(e.occurred_at),
-                    t.code("audit.action", &e.action.replace('.', "_")),
-                    e.actor_label,
-                )
-            })
-            .collect(),
-        Err(_) => Vec::new(),
-    }
+    super::record_history(state, ctx, "release_campaign", id).await
 }
 
 async fn show(state: &AppState, ctx: &Ctx, id: i64, errors: FormErrors, notice: Option<String>) -> Response {
