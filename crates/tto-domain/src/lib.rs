@@ -31,6 +31,7 @@ pub mod period;
 pub mod person;
 pub mod policy;
 pub mod tax;
+pub mod tech_need;
 pub mod validation;
 
 pub use achievement::{

@@ -30,6 +30,7 @@ pub mod notices;
 pub mod releases;
 pub mod reviews;
 mod sql;
+pub mod tech_needs;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod tx;

@@ -38,6 +38,7 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(4, "0004", "deals"),
     embedded!(5, "0005", "distribution"),
     embedded!(6, "0006", "ip_evaluation"),
+    embedded!(7, "0007", "tech_needs"),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
