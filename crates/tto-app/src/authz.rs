@@ -65,6 +65,10 @@ tto_domain::code_enum! {
         IpManage => "ip.manage",
         ScreeningManage => "screening.manage",
         MonitoringRead => "monitoring.read",
+        NeedRead => "need.read",
+        NeedManage => "need.manage",
+        NeedImport => "need.import",
+        NeedContact => "need.contact",
     }
 }
 
@@ -151,6 +155,15 @@ pub const MATRIX: &[(Permission, &[(Role, Reach)])] = &[
     (P::IpManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
     (P::ScreeningManage, &[(R::TtoAdmin, Own), (R::TtoStaff, Own)]),
     (P::MonitoringRead, &[(R::PlatformAdmin, All), (R::Regulator, All), (R::TtoAdmin, Own), (R::TtoStaff, Own)]),
+    // Technology needs (measure 十五). Published needs are public (anyone reads them without
+    // this permission); it widens reading to the institution's own drafts, or to everything.
+    (P::NeedRead, &[(R::PlatformAdmin, All), (R::Regulator, All), (R::Enterprise, Own), (R::ExchangeOperator, Own)]),
+    // Enterprises post their own needs; the exchange collects needs for enterprises as its own
+    // records (naming the enterprise); the platform admin may correct any.
+    (P::NeedManage, &[(R::PlatformAdmin, All), (R::Enterprise, Own), (R::ExchangeOperator, Own)]),
+    (P::NeedImport, &[(R::PlatformAdmin, All), (R::Enterprise, Own), (R::ExchangeOperator, Own)]),
+    // "Via the platform" contacts: technology managers and the platform make contact.
+    (P::NeedContact, &[(R::PlatformAdmin, All), (R::TechManager, All), (R::ExchangeOperator, All)]),
     (
         P::TokenManage,
         &[

@@ -28,6 +28,7 @@ pub mod policy_files;
 pub mod releases;
 pub mod reviews;
 pub mod tasks;
+pub mod tech_needs;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -11,6 +11,7 @@ mod error;
 mod filters;
 mod format;
 pub mod i18n;
+pub mod need_import;
 mod pages;
 mod security;
 mod xlsx;

@@ -18,6 +18,7 @@ mod json;
 pub(crate) mod ledger;
 mod market;
 mod me;
+pub(crate) mod needs;
 mod policy;
 mod releases;
 pub(crate) mod reviews;
@@ -54,6 +55,7 @@ use crate::AppState;
         (name = "disclosures", description = "Invention disclosures: the inventor's portal and the TTO's intake (measure 六)"),
         (name = "evaluations", description = "Pre-filing evaluations and screening rounds scored by reviewers (measure 六)"),
         (name = "ip", description = "IP records, annuities and reminders, monitoring of major achievements, the patent-conversion programme (measure 六)"),
+        (name = "needs", description = "Enterprise technology needs (企业技术需求, measure 十五): post, publish, import; contact per policy"),
         (name = "distribution", description = "Income distribution, rewards and tax (measures 十一, 十六): the preview calculator, distributions, the university's rule, income and expenses"),
     )
 )]
@@ -155,6 +157,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ip::reminders))
         .routes(routes!(ip::monitoring))
         .routes(routes!(ip::programme_rates))
+        .routes(routes!(needs::list, needs::create))
+        .routes(routes!(needs::import))
+        .routes(routes!(needs::get_one, needs::update))
+        .routes(routes!(needs::step))
         // Uploads may be larger than the other bodies.
         .merge(
             OpenApiRouter::new()
