@@ -291,8 +291,22 @@ mod tests {
             "in_the_future",
             "not_a_release_candidate",
             "already_published",
+            "illegal_need_transition",
+            "need_locked",
+            "no_suggestion",
+            "min_above_max",
+            "phone_or_email",
+            "column_count",
         ];
         wanted.extend(violations.iter().map(|v| format!("violation.{v}")));
+        // Technology needs.
+        use tto_domain::tech_need::{ContactPolicy, NeedAction, NeedStatus};
+        wanted.extend(NeedStatus::ALL.iter().map(|c| format!("needs.status.{}", c.code())));
+        wanted.extend(NeedAction::ALL.iter().map(|c| format!("needs.action.{}", c.code())));
+        wanted.extend(NeedAction::ALL.iter().map(|c| format!("needs.done.{}", c.code())));
+        wanted.extend(NeedAction::ALL.iter().map(|c| format!("audit.action.need_{}", c.code())));
+        wanted.extend(ContactPolicy::ALL.iter().map(|c| format!("needs.policy.{}", c.code())));
+        wanted.extend(ContactPolicy::ALL.iter().map(|c| format!("needs.policy_help.{}", c.code())));
         // Income distribution.
         use tto_domain::distribution::{DistributionMode, LineKind, RewardForm, ShareSource, TtoPosition, Unit};
         use tto_store::distributions::{DistributionStatus, FinanceKind};

@@ -221,6 +221,17 @@ fn parse_jsonl(text: &str) -> (Vec<NeedImportRow>, Vec<RowProblem>) {
     (rows, problems)
 }
 
+/// The 1-based line of a byte offset (the CSV reader's own line count skips blank lines).
+fn line_at(text: &str, byte: u64) -> usize {
+    let bytes = text.as_bytes();
+    let mut end = (byte as usize).min(bytes.len());
+    // A record's position may be taken before the blank lines the reader skips.
+    while end < bytes.len() && matches!(bytes[end], b'\n' | b'\r') {
+        end += 1;
+    }
+    bytes[..end].iter().filter(|b| **b == b'\n').count() + 1
+}
+
 fn parse_csv(text: &str) -> (Vec<NeedImportRow>, Vec<RowProblem>) {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
@@ -250,12 +261,12 @@ fn parse_csv(text: &str) -> (Vec<NeedImportRow>, Vec<RowProblem>) {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                let line = e.position().map(|p| line_at(text, p.byte())).unwrap_or(0);
                 problems.push(unreadable(line, "record", e.to_string()));
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = record.position().map(|p| line_at(text, p.byte())).unwrap_or(0);
         if record.iter().all(|v| v.trim().is_empty()) {
             continue;
         }

@@ -17,6 +17,7 @@ mod ip;
 mod ledger;
 mod market;
 mod monitoring;
+mod needs;
 pub(crate) mod policy;
 mod releases;
 mod screening;
@@ -153,6 +154,15 @@ pub fn router() -> Router<AppState> {
         .route("/monitoring", get(monitoring::dashboard))
         .route("/monitoring/export.xlsx", get(monitoring::export))
         // -- ip routes end --
+        // Enterprise technology needs (supply and demand).
+        .route("/needs", get(needs::list).post(needs::create))
+        .route("/needs/export.xlsx", get(needs::export))
+        .route("/needs/new", get(needs::new_form))
+        .route("/needs/import", get(needs::import_form).post(needs::import))
+        .route("/needs/{id}", get(needs::detail).post(needs::update))
+        .route("/needs/{id}/edit", get(needs::edit_form))
+        .route("/needs/{id}/{step}", post(needs::step))
+        // -- needs routes end --
         .route("/audit", get(admin::audit))
         .route("/audit/export.xlsx", get(admin::audit_export))
 }
@@ -270,6 +280,12 @@ fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
     deals.push(item("nav.market", "/market"));
     deals.push(item("nav.releases", "/releases"));
     groups.push(NavGroup { label: t.s("nav.group.deals").to_string(), items: deals });
+    // 供需对接: technology needs, public like the catalogue.
+    let mut matching = vec![item("nav.needs", "/needs")];
+    if signed_in && actor.can(Permission::NeedManage) {
+        matching.push(NavItem { active: current == "/needs/new", ..item("nav.need_new", "/needs/new") });
+    }
+    groups.push(NavGroup { label: t.s("nav.group.matching").to_string(), items: matching });
     let mut distribution = Vec::new();
     if signed_in && actor.can(Permission::DistributionRead) {
         distribution.push(item("nav.distributions", "/distributions"));
