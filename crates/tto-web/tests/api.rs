@@ -422,6 +422,10 @@ on_every_backend!(openapi_describes_every_route_and_every_route_answers, |t| {
         "/api/v1/reminders",
         "/api/v1/monitoring",
         "/api/v1/patent-programme",
+        "/api/v1/needs",
+        "/api/v1/needs/import",
+        "/api/v1/needs/{id}",
+        "/api/v1/needs/{id}/{step}",
     ];
     let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
     documented.sort();

@@ -28,6 +28,10 @@ const SECRET_REVIEW: &str = "甲的评审意见";
 const SECRET_ROUND: &str = "甲的遴选草稿";
 const SECRET_STARTUP: &str = "甲的创业项目";
 const SECRET_PATENT: &str = "甲的专利申请";
+/// Technology needs the exchange (EXC) collected for an enterprise: a draft, and a published
+/// need whose contact is given only through the platform.
+const SECRET_NEED: &str = "戊代企业的需求草稿";
+const SECRET_NEED_CONTACT: &str = "需求联系人戊";
 
 struct Fixture {
     draft_id: i64,
@@ -63,6 +67,18 @@ struct Fixture {
     round_candidate: i64,
     /// A patent application of the draft achievement.
     ip_id: i64,
+    /// The exchange and its needs: a draft, and a published one (contact via the platform).
+    exc: i64,
+    need_draft: i64,
+    need_published: i64,
+}
+
+/// A need the exchange collected for an enterprise.
+fn need_json(title: &str, contact: &str) -> Value {
+    json!({ "title": title, "description": "寻求芯片封装散热技术", "chains": ["integrated_circuits"],
+            "budget_min": "100000", "budget_max": "500000", "deadline": "2027-06-30",
+            "contact_policy": "via_platform", "contact_name": contact, "contact_phone": "13800001111",
+            "enterprise_name": "天津某某电子有限公司" })
 }
 
 async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
@@ -242,6 +258,14 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
     assert_eq!(round.status, StatusCode::OK, "{}", round.text());
     let patent = t.post("/api/v1/ip-rights", patent_json(SECRET_PATENT, draft_id, 1), &staff).await;
     assert_eq!(patent.status, StatusCode::CREATED, "{}", patent.text());
+    let exchange = t.token("exchange").await;
+    let need_draft = t.post("/api/v1/needs", need_json(SECRET_NEED, SECRET_NEED_CONTACT), &exchange).await;
+    assert_eq!(need_draft.status, StatusCode::CREATED, "{}", need_draft.text());
+    let need = t.post("/api/v1/needs", need_json("戊代企业的公开需求", SECRET_NEED_CONTACT), &exchange).await;
+    assert_eq!(need.status, StatusCode::CREATED, "{}", need.text());
+    let need_published = need.json()["id"].as_i64().unwrap();
+    let r = t.post(&format!("/api/v1/needs/{need_published}/publish"), json!({ "version": 1 }), &exchange).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     (
         Fixture {
             draft_id,
@@ -271,6 +295,9 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
             round_id,
             round_candidate: round.json()["candidates"][0]["id"].as_i64().unwrap(),
             ip_id: patent.json()["id"].as_i64().unwrap(),
+            exc: t.institution("EXC").await.0,
+            need_draft: need_draft.json()["id"].as_i64().unwrap(),
+            need_published,
         },
         staff,
     )
@@ -311,13 +338,34 @@ fn public_write(path: &str, who: &str) -> bool {
     }
 }
 
+/// Bodies of the needs routes (an outsider's own need, or an attempt on the exchange's).
+fn body_for_needs(path: &str) -> Value {
+    if path == "/api/v1/needs/import" {
+        let mut row = need_json("外来导入的需求", "外人");
+        row["institution"] = json!("EXC");
+        row
+    } else if path == "/api/v1/needs" {
+        need_json("外来需求", "外人")
+    } else {
+        let mut v = need_json("外来篡改", "外人");
+        v["version"] = json!(1);
+        v
+    }
+}
+
 /// A body each write route accepts when the caller is allowed (so a refusal is about
 /// access, not about a malformed body).
 fn body_for(path: &str, method: &Method, f: &Fixture) -> Option<Value> {
     if *method == Method::GET || *method == Method::DELETE {
         return None;
     }
-    Some(if path == "/api/v1/distributions/preview" {
+    Some(if path.starts_with("/api/v1/needs") && !path.ends_with("{step}") {
+        let mut v = body_for_needs(path);
+        v["contact_phone"] = json!("13900009999");
+        v
+    } else if path.starts_with("/api/v1/needs/{id}/") {
+        json!({ "version": 1 })
+    } else if path == "/api/v1/distributions/preview" {
         distribution_case("外人")
     } else if path == "/api/v1/tax/enterprise" {
         json!({ "income": "8000000" })
@@ -514,6 +562,18 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                     .collect()
             } else if path.starts_with("/api/v1/ip-rights/{id}") {
                 vec![path.replace("{id}", &f.ip_id.to_string())]
+            } else if path.starts_with("/api/v1/needs/{id}") {
+                let steps = ["publish", "match", "close", "withdraw", "confirm_chain"];
+                [f.need_draft, f.need_published]
+                    .iter()
+                    .flat_map(|id| {
+                        steps.iter().map(move |s| path.replace("{id}", &id.to_string()).replace("{step}", s))
+                    })
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect()
+            } else if path == "/api/v1/needs" {
+                vec![path.clone(), format!("{path}?institution_id={}", f.exc), format!("{path}?q=%E6%88%8A")]
             } else if path == "/api/v1/evaluations" || path == "/api/v1/ip-rights" {
                 vec![path.clone(), format!("{path}?achievement_id={}", f.draft_id)]
             } else if path == "/api/v1/distributions/statement" {
@@ -546,6 +606,9 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                         SECRET_ROUND,
                         SECRET_STARTUP,
                         SECRET_PATENT,
+                        SECRET_NEED,
+                        SECRET_NEED_CONTACT,
+                        "13800001111",
                     ] {
                         assert!(!text.contains(secret), "{who} {method} {target} leaked {secret}: {text}");
                     }
@@ -582,6 +645,11 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                             reply.json()["institution_id"],
                             json!(f.una),
                             "{who} {method} {target} created in UNA"
+                        );
+                        assert_ne!(
+                            reply.json()["institution_id"],
+                            json!(f.exc),
+                            "{who} {method} {target} created in EXC"
                         );
                     } else if method != Method::GET {
                         assert!(
@@ -697,6 +765,16 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
     assert_eq!(patent["programme"], false);
     assert!(patent["annuities"].as_array().unwrap().iter().all(|a| a["paid_on"].is_null()), "no annuity paid");
     assert_eq!(t.get("/api/v1/ip-rights", &owner).await.json().as_array().unwrap().len(), 1);
+    // Nor the exchange's needs.
+    let exchange = t.token("exchange").await;
+    let draft = t.get(&format!("/api/v1/needs/{}", f.need_draft), &exchange).await.json();
+    assert_eq!((draft["status"].as_str(), draft["version"].as_i64()), (Some("draft"), Some(1)));
+    assert_eq!(draft["title"], SECRET_NEED);
+    let published = t.get(&format!("/api/v1/needs/{}", f.need_published), &exchange).await.json();
+    assert_eq!((published["status"].as_str(), published["version"].as_i64()), (Some("published"), Some(2)));
+    assert_eq!(published["contact"]["name"], SECRET_NEED_CONTACT);
+    let own = t.get(&format!("/api/v1/needs?institution_id={}", f.exc), &exchange).await.json();
+    assert_eq!(own.as_array().unwrap().len(), 2, "no need was added to the exchange by outsiders");
     // The outsider's own audit view holds none of the victim's events.
     let audit = t.get("/api/v1/audit?limit=500", &outsiders[1].1).await.json();
     for e in audit["items"].as_array().unwrap() {
