@@ -120,6 +120,18 @@ enum ImportWhat {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Enterprise technology needs from JSON Lines or CSV (columns: title, description,
+    /// chains, budget_min, budget_max, deadline, contact_policy, contact_name, contact_phone,
+    /// contact_email, keywords, enterprise_name, enterprise_credit_code, institution, status,
+    /// external_ref …); all rows or none, every bad row reported with line and field.
+    Needs {
+        file: PathBuf,
+        /// File format (default: from the extension, else from the content).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -442,6 +454,40 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 bail!("{} holds no records", file.display());
             }
             if !import_rows(&app, rows, "importing").await? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Import { what: ImportWhat::Needs { file, format, db } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let format = match format.or_else(|| Format::from_path(&file)) {
+                Some(Format::Csv) => tto_web::need_import::NeedFormat::Csv,
+                Some(Format::Jsonl) => tto_web::need_import::NeedFormat::Jsonl,
+                None => tto_web::need_import::NeedFormat::sniff(&text),
+            };
+            let app = open_app(&config, &database_url(&config, &db)).await?;
+            let actor = Actor::system("cli");
+            let (rows, mut problems) = tto_web::need_import::parse(format, &text);
+            let result = if problems.is_empty() {
+                if rows.is_empty() {
+                    bail!("{} holds no records", file.display());
+                }
+                app.import_needs(&actor, rows).await
+            } else {
+                // Report the rule problems of the readable rows too, so one run shows everything.
+                app.validate_need_import(&actor, &rows).await.map(|()| 0)
+            };
+            match result {
+                Ok(n) if problems.is_empty() => eprintln!("imported {n} needs"),
+                Ok(_) => {}
+                Err(ImportError::Rows(more)) => problems.extend(more),
+                Err(ImportError::App(e)) => bail!("{e}"),
+            }
+            if !problems.is_empty() {
+                problems.sort_by_key(|p| p.line);
+                for p in &problems {
+                    eprintln!("line {}: {}: {}", p.line, p.field, p.violation);
+                }
+                eprintln!("{} problems; nothing was imported", problems.len());
                 return Ok(ExitCode::FAILURE);
             }
         }

@@ -433,3 +433,36 @@ async fn evidence_packs_verify_against_the_audit_trail_and_tampering_is_named() 
     }
     finish(cases).await;
 }
+
+#[tokio::test]
+async fn import_needs_is_all_or_nothing() {
+    let cases = cases("needs-import").await;
+    let header = "institution,title,description,chains,budget_min,budget_max,deadline,contact_policy,contact_name,contact_phone,contact_email,enterprise_name";
+    let good = "JMU,精密减速器寿命提升,寻求长寿命谐波减速器技术,high_end_equipment,100000,300000,2099-12-31,via_platform,李经理,022-23456789,,天津某机器人有限公司";
+    for case in &cases {
+        prepare(case).await;
+        let bad = format!(
+            "{header}\n{good}\nJMU,工业软件,需求,,500000,100000,2099-12-31,public,赵,,zhao@example.cn,\nJMU,材料,需求,,,,2099-12-31,hidden,钱,,qian@,\n"
+        );
+        std::fs::write(case.dir.join("bad.csv"), bad).unwrap();
+        let out = tto(&["import", "needs", "bad.csv"], &case.dir);
+        let msg = text(&out);
+        assert!(!out.status.success(), "{msg}");
+        assert!(msg.contains("line 3: budget_max:"), "{msg}");
+        assert!(msg.contains("line 4: contact_email:"), "{msg}");
+        assert!(msg.contains("nothing was imported"), "{msg}");
+        // JSON Lines with an unreadable line: its number is reported with the rule problems.
+        let jsonl = "{\"institution\":\"JMU\",\"title\":\"t\",\"description\":\"d\",\"contact_policy\":\"public\",\"contact_name\":\"王\",\"contact_email\":\"a@\"}\n{\"title\":\n";
+        std::fs::write(case.dir.join("bad.jsonl"), jsonl).unwrap();
+        let msg = text(&tto(&["import", "needs", "bad.jsonl"], &case.dir));
+        assert!(msg.contains("line 1: contact_email:") && msg.contains("line 2:"), "{msg}");
+        std::fs::write(case.dir.join("good.csv"), format!("{header}\n{good}\n")).unwrap();
+        let out = tto(&["import", "needs", "good.csv"], &case.dir);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("imported 1 needs"), "{}", text(&out));
+        // Importing it again is refused as a duplicate.
+        let out = tto(&["import", "needs", "good.csv"], &case.dir);
+        assert!(!out.status.success() && text(&out).contains("line 2: title:"), "{}", text(&out));
+    }
+    finish(cases).await;
+}
