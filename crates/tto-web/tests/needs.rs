@@ -166,12 +166,10 @@ on_every_backend!(contact_details_follow_the_policy, |t| {
             let r = t.get(&format!("/api/v1/needs/{id}"), auth).await;
             assert_eq!(r.status, StatusCode::OK, "{who} {policy}");
             let sees = !r.json()["contact"].is_null();
-            let expected = match (*who, *policy) {
-                ("enterprise" | "regulator", _) => true,
-                (_, "public") => true,
-                ("manager" | "exchange", "via_platform") => true,
-                _ => false,
-            };
+            let expected = matches!(
+                (*who, *policy),
+                ("enterprise" | "regulator", _) | (_, "public") | ("manager" | "exchange", "via_platform")
+            );
             assert_eq!(sees, expected, "{who} reading a {policy} contact: {}", r.text());
             assert_eq!(r.text().contains("13800001111"), expected, "{who} {policy}");
             // The page says the same.
