@@ -5,6 +5,7 @@ mod config;
 mod demo;
 mod demo_deals;
 mod demo_ip;
+mod demo_needs;
 mod transfer;
 
 use std::io::{BufReader, IsTerminal};
@@ -416,6 +417,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     clock.advance(elapsed);
                 }
                 demo_ip::seed(&seeding).await.context("demo disclosures, evaluations and IP")?;
+                demo_needs::seed(&seeding).await.context("demo technology needs")?;
             } else if achievements.is_some() {
                 bail!("{} already holds data; add --fresh to rebuild it with a different size", db_path.display());
             } else {

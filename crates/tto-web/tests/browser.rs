@@ -861,12 +861,12 @@ async fn admin_invites_a_colleague_reads_the_audit_trail_and_manages_tokens() {
     assert!(web.body_text().await.contains("新同事"));
     web.fill("#password", "short").await;
     web.fill("#password_again", "short").await;
-    web.click_and_wait("form button[type=submit]").await;
+    web.click_and_wait("form.form button[type=submit]").await;
     assert!(web.text(".error-summary").await.contains("须在 10 到 128 之间"), "the rule is explained");
     web.shot("invitation-too-short").await;
     web.fill("#password", "Kx9-lantern-river").await;
     web.fill("#password_again", "Kx9-lantern-river").await;
-    web.click_and_wait("form button[type=submit]").await;
+    web.click_and_wait("form.form button[type=submit]").await;
     assert!(web.path().await.starts_with("/sign-in"), "after setting the password comes the sign-in");
     web.sign_in("colleague", "Kx9-lantern-river").await;
     assert_eq!(web.text(".topbar-user .who").await, "新同事");
@@ -1850,5 +1850,57 @@ async fn the_tto_runs_a_screening_round_and_watches_major_achievements() {
     assert!(web.text(&format!("#watched-{major}")).await.contains("annuities overdue"));
     web.shot("monitoring-en").await;
     web.goto("/monitoring?lang=zh").await;
+    web.close().await;
+}
+
+#[tokio::test]
+async fn an_enterprise_posts_a_need_and_visitors_see_it_without_the_contact() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    let mut web = Web::start("needs", t.router.clone()).await;
+    web.sign_in("enterprise", common::PASSWORD).await;
+    web.goto("/needs").await;
+    web.shot("empty").await;
+    web.goto("/needs/new").await;
+    let active: Vec<String> = web.texts(".sidenav a.active").await;
+    assert_eq!(active.len(), 1, "one navigation item is active: {active:?}");
+    web.fill("#title", "焊缝缺陷在线视觉检测").await;
+    web.fill(
+        "#description",
+        "汽车零部件焊装线需要在线检测气孔、咬边等焊缝缺陷，节拍 30 秒/件，寻求机器视觉检测方案及样机。",
+    )
+    .await;
+    web.fill("#budget_min", "800000").await;
+    web.fill("#budget_max", "300000").await;
+    web.set_date("#deadline", "2027-03-01").await;
+    web.fill("#contact_name", "王经理").await;
+    web.fill("#contact_email", "rd@example.com").await;
+    web.find("input[name=contact_policy][value=via_platform]").await.click().await.unwrap();
+    web.click_and_wait("form.form button[type=submit]").await;
+    assert!(web.exists("#budget_max-error").await || web.text(".error-summary").await.contains("预算"));
+    web.shot("form-errors").await;
+    web.fill("#budget_min", "300000").await;
+    web.fill("#budget_max", "800000").await;
+    web.click_and_wait("form.form button[type=submit]").await;
+    assert_eq!(web.text("#need-status").await, "草稿", "{}", web.body_text().await);
+    // The chain suggested from the text is confirmed, then the need is published.
+    if web.exists("#chain-suggestion").await {
+        web.click_and_wait("button[data-action=confirm_chain]").await;
+    }
+    web.js("window.confirm = function () { return true; }").await;
+    web.click_and_wait("button[data-action=publish]").await;
+    assert_eq!(web.text("#need-status").await, "已发布");
+    web.shot("published").await;
+    let page = web.path().await.split('?').next().unwrap().to_string();
+    assert!(web.text("#contact").await.contains("王经理"), "the owner sees the contact");
+    web.sign_out().await;
+    // A visitor finds it on the public list; the contact goes through the platform.
+    web.goto("/needs").await;
+    assert!(web.body_text().await.contains("焊缝缺陷在线视觉检测"));
+    web.shot("public-list").await;
+    web.goto(&page).await;
+    assert!(!web.text("#contact").await.contains("王经理"), "{}", web.text("#contact").await);
+    web.shot("public-detail").await;
+    web.goto(&format!("{page}?lang=en")).await;
+    web.shot("public-detail-en").await;
     web.close().await;
 }

@@ -241,8 +241,7 @@ fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
     let item = |key: &str, href: &'static str| NavItem {
         label: t.s(key).to_string(),
         href,
-        active: current == href
-            || (href != "/" && current.starts_with(href) && !current.starts_with("/achievements/new")),
+        active: current == href || (href != "/" && current.starts_with(&format!("{href}/"))),
     };
     let mut groups = Vec::new();
     let ledger_key = if actor.user().is_some() && actor.can(Permission::AchievementRead) {
@@ -323,6 +322,12 @@ fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
         system.push(item("nav.password", "/account/password"));
     }
     groups.push(NavGroup { label: t.s("nav.group.system").to_string(), items: system });
+    // A page with its own item (e.g. "/needs/new") does not also light up its parent's.
+    if groups.iter().flat_map(|g| &g.items).any(|i| i.href == current) {
+        for i in groups.iter_mut().flat_map(|g| g.items.iter_mut()) {
+            i.active = i.href == current;
+        }
+    }
     groups
 }
 
