@@ -14,10 +14,11 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Segmentation {
     /// jieba's search mode: every word, plus its 2- and 3-character sub-words that are
-    /// dictionary words (`图像分割` → `图像`, `分割`, `图像分割`). The default: a query and a
-    /// document that cut a compound differently still share its parts.
+    /// dictionary words (`图像分割` → `图像`, `分割`, `图像分割`).
     Search,
-    /// jieba's accurate mode: one segmentation, no overlapping sub-words.
+    /// jieba's accurate mode: one segmentation, no overlapping sub-words. The default: on
+    /// the CSL benchmark it ranks better than search mode on three of four tasks (the
+    /// overlapping sub-words of search mode blur rare compounds) and is faster.
     Cut,
 }
 
@@ -38,12 +39,7 @@ pub struct AnalyzerSettings {
 
 impl Default for AnalyzerSettings {
     fn default() -> Self {
-        AnalyzerSettings {
-            segmentation: Segmentation::Search,
-            hmm: true,
-            stop_words: true,
-            dictionary: Vec::new(),
-        }
+        AnalyzerSettings { segmentation: Segmentation::Cut, hmm: true, stop_words: true, dictionary: Vec::new() }
     }
 }
 
@@ -70,9 +66,7 @@ struct Inner {
 
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Analyzer")
-            .field("settings", &self.inner.settings)
-            .finish_non_exhaustive()
+        f.debug_struct("Analyzer").field("settings", &self.inner.settings).finish_non_exhaustive()
     }
 }
 
@@ -86,19 +80,12 @@ impl Analyzer {
             let term = term.trim();
             // jieba matches dictionary words inside runs of Han characters and
             // alphanumerics only; a term with spaces or punctuation could never match.
-            if term.chars().count() >= 2
-                && term.len() <= MAX_TERM_BYTES
-                && term.chars().all(|c| c.is_alphanumeric())
-            {
+            if term.chars().count() >= 2 && term.len() <= MAX_TERM_BYTES && term.chars().all(|c| c.is_alphanumeric()) {
                 jieba.add_word(term, None, None);
             }
         }
         Analyzer {
-            inner: Arc::new(Inner {
-                jieba,
-                settings,
-                stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
-            }),
+            inner: Arc::new(Inner { jieba, settings, stemmer: frostem::Stemmer::new(frostem::Algorithm::English) }),
         }
     }
 
@@ -115,11 +102,7 @@ impl Analyzer {
         };
         for word in words {
             if let Some(term) = self.normalise(word.word) {
-                emit(AnalyzedToken {
-                    term: term.into_owned(),
-                    from: word.byte_start,
-                    to: word.byte_end,
-                });
+                emit(AnalyzedToken { term: term.into_owned(), from: word.byte_start, to: word.byte_end });
             }
         }
     }
@@ -167,17 +150,15 @@ impl Analyzer {
 
 /// Function words only: a word with any topical meaning stays, however common.
 const CHINESE_STOP_WORDS: &[&str] = &[
-    "的", "了", "和", "与", "及", "或", "在", "是", "对", "为", "以", "于", "中", "等", "并",
-    "其", "该", "由", "从", "而", "也", "又", "之", "将", "把", "被", "向", "则", "即", "但",
-    "就", "都", "上", "下", "个", "这", "那", "这些", "那些", "一种", "一个", "我们", "本文",
-    "通过", "进行", "以及", "及其", "并且", "对于", "关于", "具有", "可以", "能够", "其中",
-    "研究", "分析", "方法", "结果", "表明", "基于",
+    "的", "了", "和", "与", "及", "或", "在", "是", "对", "为", "以", "于", "中", "等", "并", "其", "该", "由", "从",
+    "而", "也", "又", "之", "将", "把", "被", "向", "则", "即", "但", "就", "都", "上", "下", "个", "这", "那", "这些",
+    "那些", "一种", "一个", "我们", "本文", "通过", "进行", "以及", "及其", "并且", "对于", "关于", "具有", "可以",
+    "能够", "其中", "研究", "分析", "方法", "结果", "表明", "基于",
 ];
 
 const ENGLISH_STOP_WORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
-    "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
-    "these", "they", "this", "to", "was", "will", "with",
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of",
+    "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with",
 ];
 
 /// The tantivy side: a `Tokenizer` that runs an [`Analyzer`].
@@ -189,10 +170,7 @@ pub struct JiebaTokenizer {
 
 impl JiebaTokenizer {
     pub fn new(analyzer: Analyzer) -> JiebaTokenizer {
-        JiebaTokenizer {
-            analyzer,
-            tokens: Vec::new(),
-        }
+        JiebaTokenizer { analyzer, tokens: Vec::new() }
     }
 }
 
@@ -204,18 +182,9 @@ impl Tokenizer for JiebaTokenizer {
         let tokens = &mut self.tokens;
         self.analyzer.for_each_token(text, |t| {
             let position = tokens.len();
-            tokens.push(Token {
-                offset_from: t.from,
-                offset_to: t.to,
-                position,
-                text: t.term,
-                position_length: 1,
-            });
+            tokens.push(Token { offset_from: t.from, offset_to: t.to, position, text: t.term, position_length: 1 });
         });
-        JiebaTokenStream {
-            tokens: &mut self.tokens,
-            index: None,
-        }
+        JiebaTokenStream { tokens: &mut self.tokens, index: None }
     }
 }
 
@@ -251,7 +220,8 @@ mod tests {
 
     #[test]
     fn chinese_is_segmented_with_sub_words_in_search_mode() {
-        let terms = analyzer().terms("中华人民共和国的图像分割");
+        let a = Analyzer::new(AnalyzerSettings { segmentation: Segmentation::Search, ..AnalyzerSettings::default() });
+        let terms = a.terms("中华人民共和国的图像分割");
         assert!(terms.contains(&"中华人民共和国".to_string()), "{terms:?}");
         assert!(terms.contains(&"人民".to_string()), "{terms:?}");
         assert!(terms.contains(&"图像".to_string()), "{terms:?}");
@@ -260,11 +230,7 @@ mod tests {
 
     #[test]
     fn cut_mode_has_no_overlapping_sub_words() {
-        let a = Analyzer::new(AnalyzerSettings {
-            segmentation: Segmentation::Cut,
-            ..AnalyzerSettings::default()
-        });
-        let terms = a.terms("中华人民共和国");
+        let terms = analyzer().terms("中华人民共和国");
         assert_eq!(terms, vec!["中华人民共和国".to_string()]);
     }
 

@@ -6,14 +6,12 @@ use std::sync::{Mutex, MutexGuard};
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
-use tantivy::schema::{
-    self, IndexRecordOption, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value,
-};
+use tantivy::schema::{self, IndexRecordOption, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
-use crate::analyzer::{Analyzer, JiebaTokenizer};
 use crate::SearchError;
+use crate::analyzer::{Analyzer, JiebaTokenizer};
 
 /// Name under which the jieba tokenizer is registered in the index.
 const TOKENIZER: &str = "tto_jieba";
@@ -76,11 +74,7 @@ pub struct Boosts {
 
 impl Default for Boosts {
     fn default() -> Self {
-        Boosts {
-            title: 3.0,
-            keywords: 2.0,
-            body: 1.0,
-        }
+        Boosts { title: 3.0, keywords: 2.0, body: 1.0 }
     }
 }
 
@@ -122,13 +116,7 @@ pub struct SearchRequest<'a> {
 impl<'a> SearchRequest<'a> {
     /// The first ten hits for `text`, without explanations.
     pub fn new(text: &'a str) -> SearchRequest<'a> {
-        SearchRequest {
-            text,
-            filters: Filters::default(),
-            limit: 10,
-            offset: 0,
-            explain: false,
-        }
+        SearchRequest { text, filters: Filters::default(), limit: 10, offset: 0, explain: false }
     }
 }
 
@@ -197,9 +185,7 @@ fn build_schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     // Bag-of-terms scoring needs frequencies, not positions: smaller and faster to build.
     let text = TextOptions::default().set_stored().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(TOKENIZER)
-            .set_index_option(IndexRecordOption::WithFreqs),
+        TextFieldIndexing::default().set_tokenizer(TOKENIZER).set_index_option(IndexRecordOption::WithFreqs),
     );
     let keyword = schema::STRING | schema::STORED;
     let fields = Fields {
@@ -256,25 +242,17 @@ impl SearchIndex {
 
     /// The index in `dir`, created when missing and replaced by an empty one when it is
     /// corrupt or of another schema. The outcome tells the caller whether to reindex.
-    pub fn open_or_create(
-        dir: &Path,
-        analyzer: Analyzer,
-    ) -> Result<(SearchIndex, OpenOutcome), SearchError> {
-        let io = |source| SearchError::Directory {
-            path: dir.display().to_string(),
-            source,
-        };
+    pub fn open_or_create(dir: &Path, analyzer: Analyzer) -> Result<(SearchIndex, OpenOutcome), SearchError> {
+        let io = |source| SearchError::Directory { path: dir.display().to_string(), source };
         std::fs::create_dir_all(dir).map_err(io)?;
         let (schema, fields) = build_schema();
         let has_meta = dir.join("meta.json").exists();
         if has_meta {
             let problem = match Index::open_in_dir(dir) {
-                Ok(index) if index.schema() == schema => {
-                    match Self::wrap(index, fields, analyzer.clone()) {
-                        Ok(search) => return Ok((search, OpenOutcome::Opened)),
-                        Err(e) => e.to_string(),
-                    }
-                }
+                Ok(index) if index.schema() == schema => match Self::wrap(index, fields, analyzer.clone()) {
+                    Ok(search) => return Ok((search, OpenOutcome::Opened)),
+                    Err(e) => e.to_string(),
+                },
                 Ok(_) => "the index was built with another schema".to_string(),
                 Err(e) => e.to_string(),
             };
@@ -288,13 +266,8 @@ impl SearchIndex {
     }
 
     fn wrap(index: Index, fields: Fields, analyzer: Analyzer) -> Result<SearchIndex, SearchError> {
-        index
-            .tokenizers()
-            .register(TOKENIZER, JiebaTokenizer::new(analyzer.clone()));
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
+        index.tokenizers().register(TOKENIZER, JiebaTokenizer::new(analyzer.clone()));
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(SearchIndex {
             index,
             reader,
@@ -327,10 +300,7 @@ impl SearchIndex {
     fn writer(&self) -> Result<MutexGuard<'_, Option<IndexWriter>>, SearchError> {
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
-            *guard = Some(
-                self.index
-                    .writer_with_num_threads(self.writer_threads, self.writer_memory)?,
-            );
+            *guard = Some(self.index.writer_with_num_threads(self.writer_threads, self.writer_memory)?);
         }
         Ok(guard)
     }
@@ -467,15 +437,9 @@ impl SearchIndex {
             }
             let tantivy_field = self.fields.text(field);
             for (term, _count) in terms {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(
-                    Term::from_field_text(tantivy_field, term),
-                    IndexRecordOption::WithFreqs,
-                ));
-                let q = if boost == 1.0 {
-                    q
-                } else {
-                    Box::new(BoostQuery::new(q, boost))
-                };
+                let q: Box<dyn Query> =
+                    Box::new(TermQuery::new(Term::from_field_text(tantivy_field, term), IndexRecordOption::WithFreqs));
+                let q = if boost == 1.0 { q } else { Box::new(BoostQuery::new(q, boost)) };
                 clauses.push((Occur::Should, q));
             }
         }
@@ -503,10 +467,8 @@ impl SearchIndex {
             let any: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
                 .map(|v| {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_text(field, v),
-                        IndexRecordOption::Basic,
-                    ));
+                    let q: Box<dyn Query> =
+                        Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic));
                     (Occur::Should, q)
                 })
                 .collect();
@@ -545,12 +507,7 @@ impl SearchIndex {
             Box::new(BooleanQuery::new(clauses))
         };
         let searcher = self.reader.searcher();
-        let top = searcher.search(
-            &query,
-            &TopDocs::with_limit(limit)
-                .and_offset(req.offset)
-                .order_by_score(),
-        )?;
+        let top = searcher.search(&query, &TopDocs::with_limit(limit).and_offset(req.offset).order_by_score())?;
         let mut hits = Vec::with_capacity(top.len());
         let mut id_buf = String::new();
         let mut columns = HashMap::new();
@@ -559,12 +516,7 @@ impl SearchIndex {
                 Some(id) => id,
                 None => continue,
             };
-            hits.push(Hit {
-                id,
-                score: *score,
-                matched: Vec::new(),
-                snippets: Vec::new(),
-            });
+            hits.push(Hit { id, score: *score, matched: Vec::new(), snippets: Vec::new() });
         }
         if req.explain {
             self.explain(&searcher, &*query, &terms, &top, &mut hits)?;
@@ -594,9 +546,7 @@ impl SearchIndex {
             return Ok(None);
         };
         buf.clear();
-        column
-            .ord_to_str(ord, buf)
-            .map_err(|e| SearchError::Index(e.into()))?;
+        column.ord_to_str(ord, buf).map_err(|e| SearchError::Index(e.into()))?;
         Ok(Some(buf.clone()))
     }
 
@@ -621,27 +571,20 @@ impl SearchIndex {
                 let mut doc_terms = std::collections::HashSet::new();
                 for value in doc.get_all(tantivy_field) {
                     if let Some(text) = value.as_str() {
-                        self.analyzer
-                            .for_each_token(text, |t| {
-                                doc_terms.insert(t.term);
-                            });
+                        self.analyzer.for_each_token(text, |t| {
+                            doc_terms.insert(t.term);
+                        });
                     }
                 }
                 for (term, _) in terms {
                     if doc_terms.contains(term) {
-                        hit.matched.push(MatchedTerm {
-                            field: *field,
-                            term: term.clone(),
-                        });
+                        hit.matched.push(MatchedTerm { field: *field, term: term.clone() });
                     }
                 }
                 let mut snippet = generator.snippet_from_doc(&doc);
                 snippet.set_snippet_prefix_postfix("<b>", "</b>");
                 if !snippet.highlighted().is_empty() {
-                    hit.snippets.push(Snippet {
-                        field: *field,
-                        html: snippet.to_html(),
-                    });
+                    hit.snippets.push(Snippet { field: *field, html: snippet.to_html() });
                 }
             }
         }
@@ -669,10 +612,8 @@ fn clear_dir(dir: &Path) -> std::io::Result<()> {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         let is_segment_file = name.len() > 32 && name[..32].bytes().all(|b| b.is_ascii_hexdigit());
-        let is_index_file = matches!(
-            name.as_ref(),
-            "meta.json" | ".managed.json" | ".tantivy-meta.lock" | ".tantivy-writer.lock"
-        );
+        let is_index_file =
+            matches!(name.as_ref(), "meta.json" | ".managed.json" | ".tantivy-meta.lock" | ".tantivy-writer.lock");
         if (is_segment_file || is_index_file) && entry.file_type()?.is_file() {
             std::fs::remove_file(entry.path())?;
         }
@@ -856,10 +797,8 @@ mod tests {
     }
 
     fn temp_dir(name: &str) -> std::path::PathBuf {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let dir = std::env::temp_dir().join(format!("tto-search-{name}-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir

@@ -15,12 +15,9 @@ mod analyzer;
 mod index;
 pub mod metrics;
 
-pub use analyzer::{
-    AnalyzedToken, Analyzer, AnalyzerSettings, JiebaTokenStream, JiebaTokenizer, Segmentation,
-};
+pub use analyzer::{AnalyzedToken, Analyzer, AnalyzerSettings, JiebaTokenStream, JiebaTokenizer, Segmentation};
 pub use index::{
-    Boosts, Field, Filters, Hit, MatchedTerm, OpenOutcome, SearchDoc, SearchIndex, SearchRequest,
-    Snippet,
+    Boosts, Field, Filters, Hit, MatchedTerm, OpenOutcome, SearchDoc, SearchIndex, SearchRequest, Snippet,
 };
 
 /// What can go wrong with the index. Bad query text is never an error.
@@ -29,10 +26,7 @@ pub enum SearchError {
     #[error("search index: {0}")]
     Index(#[from] tantivy::TantivyError),
     #[error("search index directory {path}: {source}")]
-    Directory {
-        path: String,
-        source: std::io::Error,
-    },
+    Directory { path: String, source: std::io::Error },
     #[error("search index directory: {0}")]
     OpenDirectory(#[from] tantivy::directory::error::OpenDirectoryError),
     #[error("invalid search request: {0}")]

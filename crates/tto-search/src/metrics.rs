@@ -32,17 +32,9 @@ pub fn score_ranking(ranked: &[&str], relevant: &HashSet<&str>, k: usize) -> Que
     }
     let ideal: f64 = (1..=relevant.len().min(k)).map(discount).sum();
     if relevant.is_empty() {
-        return QueryScores {
-            reciprocal_rank: 0.0,
-            recall: 0.0,
-            ndcg: 0.0,
-        };
+        return QueryScores { reciprocal_rank: 0.0, recall: 0.0, ndcg: 0.0 };
     }
-    QueryScores {
-        reciprocal_rank: rr,
-        recall: hits as f64 / relevant.len() as f64,
-        ndcg: dcg / ideal,
-    }
+    QueryScores { reciprocal_rank: rr, recall: hits as f64 / relevant.len() as f64, ndcg: dcg / ideal }
 }
 
 fn discount(rank: usize) -> f64 {
@@ -106,14 +98,7 @@ mod tests {
     #[test]
     fn hits_beyond_the_cut_off_do_not_count() {
         let s = score_ranking(&["x", "y", "a"], &set(&["a"]), 2);
-        assert_eq!(
-            s,
-            QueryScores {
-                reciprocal_rank: 0.0,
-                recall: 0.0,
-                ndcg: 0.0
-            }
-        );
+        assert_eq!(s, QueryScores { reciprocal_rank: 0.0, recall: 0.0, ndcg: 0.0 });
     }
 
     #[test]
