@@ -1,6 +1,7 @@
 //! `tto` — the one binary of the platform, and its composition root: the only place that
 //! reads configuration, chooses the database backend and wires the application together.
 
+mod bench;
 mod config;
 mod demo;
 mod demo_deals;
@@ -102,6 +103,11 @@ enum Command {
         #[command(subcommand)]
         what: TasksWhat,
     },
+    /// Benchmarks: matching quality and speed, synthetic corpora.
+    Bench {
+        #[command(subcommand)]
+        what: bench::BenchWhat,
+    },
     /// Print generated documentation.
     Docs {
         #[command(subcommand)]
@@ -202,6 +208,16 @@ enum DocsWhat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Benchmarks are CPU-bound, single-threaded and need neither configuration nor the runtime.
+    if let Command::Bench { what } = cli.command {
+        return match bench::run(what) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -583,6 +599,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Docs { what: DocsWhat::Permissions } => {
             print!("{}", tto_app::authz::matrix_markdown());
         }
+        Command::Bench { what } => bench::run(what)?,
     }
     Ok(ExitCode::SUCCESS)
 }

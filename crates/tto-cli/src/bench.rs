@@ -1,0 +1,434 @@
+//! `tto bench`: the matching benchmark (same figures, layout and `--json` keys as the peer
+//! baseline `../shared/bench/peer_bm25s.py`) and a synthetic-corpus generator.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+use tto_search::metrics::{percentile, score_ranking};
+use tto_search::{Analyzer, AnalyzerSettings, Boosts, SearchDoc, SearchIndex, SearchRequest, Segmentation};
+
+const ENGINE: &str = "tto-search (tantivy+jieba-rs)";
+
+#[derive(Subcommand)]
+pub enum BenchWhat {
+    /// Ranking quality and speed on a corpus and queries in the format of ../shared/data/csl/.
+    Matching {
+        /// JSON Lines: {"id", "abstract", …} per document.
+        #[arg(long)]
+        corpus: PathBuf,
+        /// JSON Lines: {"qid", "task", "text", "relevant": [ids]} per query.
+        #[arg(long)]
+        queries: PathBuf,
+        #[arg(long, value_enum, default_value = "lexical")]
+        ranking: Ranking,
+        /// Cut-off of the measures.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// One JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Chinese segmentation of documents and queries.
+        #[arg(long, value_enum, default_value = "cut")]
+        segmentation: SegmentationArg,
+        /// Keep function words (的, 了, the …) instead of dropping them.
+        #[arg(long)]
+        keep_stop_words: bool,
+        /// Technical terms to keep whole, one per line, added to jieba's dictionary.
+        #[arg(long)]
+        dictionary: Option<PathBuf>,
+    },
+    /// Write a synthetic corpus of N documents: the real documents, and generated ones made
+    /// of real sentences of the same discipline.
+    Gen {
+        /// Number of documents in the output.
+        #[arg(long)]
+        docs: usize,
+        /// The real corpus to draw from.
+        #[arg(long, default_value = "../shared/data/csl/corpus.jsonl")]
+        corpus: PathBuf,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// Seed of the generator (same seed, same corpus).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Ranking {
+    /// BM25 over jieba terms with field boosts.
+    Lexical,
+    /// Lexical and dense-embedding similarity (not implemented yet).
+    Hybrid,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SegmentationArg {
+    Search,
+    Cut,
+}
+
+pub fn run(what: BenchWhat) -> anyhow::Result<()> {
+    match what {
+        BenchWhat::Matching { corpus, queries, ranking, k, json, segmentation, keep_stop_words, dictionary } => {
+            if ranking == Ranking::Hybrid {
+                bail!("--ranking hybrid is not implemented yet; use --ranking lexical");
+            }
+            if k == 0 {
+                bail!("--k must be at least 1");
+            }
+            let dictionary = match dictionary {
+                Some(path) => std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect(),
+                None => Vec::new(),
+            };
+            let settings = AnalyzerSettings {
+                segmentation: match segmentation {
+                    SegmentationArg::Search => Segmentation::Search,
+                    SegmentationArg::Cut => Segmentation::Cut,
+                },
+                stop_words: !keep_stop_words,
+                dictionary,
+                ..AnalyzerSettings::default()
+            };
+            let report = matching(&corpus, &queries, settings, k)?;
+            let out = if json { report.to_json() } else { report.to_table() };
+            print!("{out}");
+            Ok(())
+        }
+        BenchWhat::Gen { docs, corpus, output, seed } => {
+            let n = generate(&corpus, &output, docs, seed)?;
+            eprintln!("wrote {n} documents to {}", output.display());
+            Ok(())
+        }
+    }
+}
+
+#[derive(Deserialize, Serialize)]
+struct CorpusDoc {
+    id: String,
+    #[serde(rename = "abstract")]
+    abstract_: String,
+    #[serde(default)]
+    discipline: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct QueryLine {
+    #[allow(dead_code)]
+    qid: String,
+    task: String,
+    text: String,
+    relevant: Vec<String>,
+}
+
+fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Vec<T>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value = serde_json::from_str(&line).with_context(|| format!("{}: line {}", path.display(), i + 1))?;
+        out.push(value);
+    }
+    Ok(out)
+}
+
+/// Totals of one task (or "all").
+struct TaskStats {
+    name: String,
+    n: usize,
+    mrr: f64,
+    recall: f64,
+    ndcg: f64,
+    latencies_ms: Vec<f64>,
+}
+
+pub struct Report {
+    docs: usize,
+    build_s: f64,
+    peak_rss_mib: f64,
+    /// In first-seen order, as the peer's JSON.
+    tasks: Vec<TaskStats>,
+}
+
+fn matching(corpus: &Path, queries: &Path, settings: AnalyzerSettings, k: usize) -> anyhow::Result<Report> {
+    // Loading jieba's dictionary happens before the clock starts, as in the peer.
+    let analyzer = Analyzer::new(settings);
+    let docs: Vec<CorpusDoc> = read_jsonl(corpus)?;
+    let queries: Vec<QueryLine> = read_jsonl(queries)?;
+
+    let started = Instant::now();
+    let index = SearchIndex::in_memory(analyzer)?
+        .with_boosts(Boosts { title: 0.0, keywords: 0.0, body: 1.0 })
+        .with_writer(1, 256 << 20);
+    for d in &docs {
+        index.add(&SearchDoc { id: d.id.clone(), body: d.abstract_.clone(), ..SearchDoc::default() })?;
+    }
+    index.commit()?;
+    index.optimize()?;
+    let build_s = started.elapsed().as_secs_f64();
+
+    let mut tasks: Vec<TaskStats> = Vec::new();
+    for q in &queries {
+        let t = Instant::now();
+        let hits = index.search(&SearchRequest { limit: k, ..SearchRequest::new(&q.text) })?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let ranked: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+        let relevant: HashSet<&str> = q.relevant.iter().map(String::as_str).collect();
+        let s = score_ranking(&ranked, &relevant, k);
+        for key in [q.task.as_str(), "all"] {
+            let i = match tasks.iter().position(|t| t.name == key) {
+                Some(i) => i,
+                None => {
+                    tasks.push(TaskStats {
+                        name: key.to_string(),
+                        n: 0,
+                        mrr: 0.0,
+                        recall: 0.0,
+                        ndcg: 0.0,
+                        latencies_ms: Vec::new(),
+                    });
+                    tasks.len() - 1
+                }
+            };
+            let stats = &mut tasks[i];
+            stats.n += 1;
+            stats.mrr += s.reciprocal_rank;
+            stats.recall += s.recall;
+            stats.ndcg += s.ndcg;
+            stats.latencies_ms.push(ms);
+        }
+    }
+    Ok(Report { docs: docs.len(), build_s, peak_rss_mib: peak_rss_mib(), tasks })
+}
+
+/// Peak resident memory of this process (VmHWM), in MiB; 0 where /proc is missing.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// `x` rounded to `digits` decimals and printed as Python prints a float (`0.5`, `1.0`).
+fn py_round(x: f64, digits: usize) -> String {
+    let rounded: f64 = format!("{x:.digits$}").parse().unwrap_or(x);
+    let s = format!("{rounded}");
+    if s.contains(['.', 'e', 'E']) || s.contains("inf") || s.contains("NaN") { s } else { format!("{s}.0") }
+}
+
+struct TaskRow {
+    name: String,
+    queries: usize,
+    mrr: String,
+    recall: String,
+    ndcg: String,
+    p50: String,
+    p99: String,
+}
+
+impl Report {
+    fn rows(&self) -> Vec<TaskRow> {
+        self.tasks
+            .iter()
+            .map(|t| {
+                let n = t.n as f64;
+                TaskRow {
+                    name: t.name.clone(),
+                    queries: t.n,
+                    mrr: py_round(t.mrr / n, 4),
+                    recall: py_round(t.recall / n, 4),
+                    ndcg: py_round(t.ndcg / n, 4),
+                    p50: py_round(percentile(&t.latencies_ms, 50.0).unwrap_or(0.0), 3),
+                    p99: py_round(percentile(&t.latencies_ms, 99.0).unwrap_or(0.0), 3),
+                }
+            })
+            .collect()
+    }
+
+    fn docs_per_s(&self) -> f64 {
+        if self.build_s > 0.0 { self.docs as f64 / self.build_s } else { 0.0 }
+    }
+
+    /// The table layout of the peer.
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "engine {ENGINE}  docs {}  build {} s ({} docs/s)  peak RSS {} MiB",
+            self.docs,
+            py_round(self.build_s, 3),
+            py_round(self.docs_per_s(), 1),
+            py_round(self.peak_rss_mib, 1)
+        );
+        let _ = writeln!(
+            out,
+            "{:10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "task", "queries", "MRR@10", "R@10", "nDCG@10", "p50 ms", "p99 ms"
+        );
+        let mut rows = self.rows();
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        for r in rows {
+            let _ = writeln!(
+                out,
+                "{:10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+                r.name, r.queries, r.mrr, r.recall, r.ndcg, r.p50, r.p99
+            );
+        }
+        out
+    }
+
+    /// The `--json` object of the peer: same keys, same order, same separators.
+    pub fn to_json(&self) -> String {
+        let tasks: Vec<String> = self
+            .rows()
+            .into_iter()
+            .map(|r| {
+                format!(
+                    "{}: {{\"queries\": {}, \"mrr@10\": {}, \"recall@10\": {}, \"ndcg@10\": {}, \"p50_ms\": {}, \"p99_ms\": {}}}",
+                    serde_json::Value::String(r.name),
+                    r.queries,
+                    r.mrr,
+                    r.recall,
+                    r.ndcg,
+                    r.p50,
+                    r.p99
+                )
+            })
+            .collect();
+        format!(
+            "{{\"engine\": {}, \"docs\": {}, \"build_s\": {}, \"docs_per_s\": {}, \"peak_rss_mib\": {}, \"tasks\": {{{}}}}}\n",
+            serde_json::Value::String(ENGINE.to_string()),
+            self.docs,
+            py_round(self.build_s, 3),
+            py_round(self.docs_per_s(), 1),
+            py_round(self.peak_rss_mib, 1),
+            tasks.join(", ")
+        )
+    }
+}
+
+/// A small deterministic generator (SplitMix64): the same seed gives the same corpus.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Sentences of an abstract, each with its closing punctuation.
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if matches!(c, '。' | '；' | '！' | '？') {
+            let end = i + c.len_utf8();
+            if !text[start..end].trim().is_empty() {
+                out.push(&text[start..end]);
+            }
+            start = end;
+        }
+    }
+    if !text[start..].trim().is_empty() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// Writes `n` documents: the real ones (up to `n`) and generated ones, each made of 3–7
+/// real sentences of one discipline, shuffled together. Returns the number written.
+fn generate(corpus: &Path, output: &Path, n: usize, seed: u64) -> anyhow::Result<usize> {
+    let real: Vec<CorpusDoc> = read_jsonl(corpus)?;
+    if real.is_empty() {
+        bail!("{} holds no documents", corpus.display());
+    }
+    let mut pools: std::collections::BTreeMap<Option<&str>, Vec<&str>> = Default::default();
+    for d in &real {
+        pools.entry(d.discipline.as_deref()).or_default().extend(sentences(&d.abstract_));
+    }
+    let mut rng = SplitMix(seed);
+    let mut out: Vec<CorpusDoc> = Vec::with_capacity(n);
+    for d in real.iter().take(n) {
+        out.push(CorpusDoc {
+            id: d.id.clone(),
+            abstract_: d.abstract_.clone(),
+            discipline: d.discipline.clone(),
+            category: d.category.clone(),
+        });
+    }
+    let mut i = 0usize;
+    while out.len() < n {
+        let model = &real[rng.below(real.len())];
+        let pool = &pools[&model.discipline.as_deref()];
+        let count = 3 + rng.below(5);
+        let text: String = (0..count).map(|_| pool[rng.below(pool.len())]).collect();
+        i += 1;
+        out.push(CorpusDoc {
+            id: format!("syn-{i:07}"),
+            abstract_: text,
+            discipline: model.discipline.clone(),
+            category: model.category.clone(),
+        });
+    }
+    // Fisher–Yates, so the real documents are spread through the file.
+    for j in (1..out.len()).rev() {
+        out.swap(j, rng.below(j + 1));
+    }
+    let file = std::fs::File::create(output).with_context(|| format!("cannot create {}", output.display()))?;
+    let mut w = BufWriter::new(file);
+    for d in &out {
+        serde_json::to_writer(&mut w, d)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()?;
+    Ok(out.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_float_formatting() {
+        assert_eq!(py_round(0.96601, 4), "0.966");
+        assert_eq!(py_round(1.0, 4), "1.0");
+        assert_eq!(py_round(0.0, 3), "0.0");
+        assert_eq!(py_round(1871.66, 1), "1871.7");
+        assert_eq!(py_round(0.12345, 3), "0.123");
+    }
+
+    #[test]
+    fn sentences_keep_their_punctuation() {
+        assert_eq!(sentences("甲。乙；丙"), vec!["甲。", "乙；", "丙"]);
+        assert!(sentences("").is_empty());
+    }
+}

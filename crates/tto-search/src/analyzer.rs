@@ -1,0 +1,299 @@
+//! Text analysis: jieba segmentation for Chinese, lower-cased and stemmed English words, and
+//! the small tantivy `Tokenizer`/`TokenStream` bridge over it.
+//!
+//! Index and query text go through the same [`Analyzer`], so a term found in a query is
+//! spelled exactly as it was indexed.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use jieba_rs::Jieba;
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+
+/// How Chinese runs are segmented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segmentation {
+    /// jieba's search mode: every word, plus its 2- and 3-character sub-words that are
+    /// dictionary words (`图像分割` → `图像`, `分割`, `图像分割`).
+    Search,
+    /// jieba's accurate mode: one segmentation, no overlapping sub-words. The default: on
+    /// the CSL benchmark it ranks better than search mode on three of four tasks (the
+    /// overlapping sub-words of search mode blur rare compounds) and is faster.
+    Cut,
+}
+
+/// Analysis settings. The defaults are the ones measured best on the CSL benchmark
+/// (`docs/benchmarks.md`).
+#[derive(Debug, Clone)]
+pub struct AnalyzerSettings {
+    pub segmentation: Segmentation,
+    /// jieba's HMM for words missing from the dictionary.
+    pub hmm: bool,
+    /// Drop the commonest function words (的, 了, and, the …): they carry no meaning for
+    /// matching and their long posting lists dominate query time.
+    pub stop_words: bool,
+    /// Technical terms to keep whole (added to jieba's dictionary), e.g. the keywords of
+    /// the catalogue. Search mode still offers their dictionary sub-words.
+    pub dictionary: Vec<String>,
+}
+
+impl Default for AnalyzerSettings {
+    fn default() -> Self {
+        AnalyzerSettings { segmentation: Segmentation::Cut, hmm: true, stop_words: true, dictionary: Vec::new() }
+    }
+}
+
+/// One analysed token: the term as indexed, and where it came from in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnalyzedToken {
+    pub term: String,
+    /// Byte range in the analysed text.
+    pub from: usize,
+    pub to: usize,
+}
+
+/// The shared, immutable analysis pipeline. Cheap to clone (an `Arc`).
+#[derive(Clone)]
+pub struct Analyzer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    jieba: Jieba,
+    settings: AnalyzerSettings,
+    stemmer: frostem::Stemmer,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer").field("settings", &self.inner.settings).finish_non_exhaustive()
+    }
+}
+
+/// Longest term kept; longer runs (hashes, garbled text) are not words.
+const MAX_TERM_BYTES: usize = 64;
+
+impl Analyzer {
+    pub fn new(settings: AnalyzerSettings) -> Analyzer {
+        let mut jieba = Jieba::new();
+        for term in &settings.dictionary {
+            let term = term.trim();
+            // jieba matches dictionary words inside runs of Han characters and
+            // alphanumerics only; a term with spaces or punctuation could never match.
+            if term.chars().count() >= 2 && term.len() <= MAX_TERM_BYTES && term.chars().all(|c| c.is_alphanumeric()) {
+                jieba.add_word(term, None, None);
+            }
+        }
+        Analyzer {
+            inner: Arc::new(Inner { jieba, settings, stemmer: frostem::Stemmer::new(frostem::Algorithm::English) }),
+        }
+    }
+
+    pub fn settings(&self) -> &AnalyzerSettings {
+        &self.inner.settings
+    }
+
+    /// Calls `emit` with every term of `text`, in text order.
+    pub fn for_each_token(&self, text: &str, mut emit: impl FnMut(AnalyzedToken)) {
+        let inner = &*self.inner;
+        let words = match inner.settings.segmentation {
+            Segmentation::Search => inner.jieba.cut_for_search(text, inner.settings.hmm),
+            Segmentation::Cut => inner.jieba.cut(text, inner.settings.hmm),
+        };
+        for word in words {
+            if let Some(term) = self.normalise(word.word) {
+                emit(AnalyzedToken { term: term.into_owned(), from: word.byte_start, to: word.byte_end });
+            }
+        }
+    }
+
+    /// All terms of `text`, in text order (with repeats).
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        self.for_each_token(text, |t| out.push(t.term));
+        out
+    }
+
+    /// The indexed form of one jieba word, or `None` when it is not a term (punctuation,
+    /// whitespace, a stop word, an overlong run).
+    fn normalise<'a>(&self, word: &'a str) -> Option<Cow<'a, str>> {
+        if word.len() > MAX_TERM_BYTES || !word.chars().any(char::is_alphanumeric) {
+            return None;
+        }
+        let stop = self.inner.settings.stop_words;
+        if word.is_ascii() {
+            let lower: Cow<'a, str> = if word.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(word.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(word)
+            };
+            if stop && ENGLISH_STOP_WORDS.contains(&lower.as_ref()) {
+                return None;
+            }
+            if lower.bytes().all(|b| b.is_ascii_alphabetic()) && lower.len() > 2 {
+                let stemmed = self.inner.stemmer.stem(&lower);
+                if let Cow::Owned(s) = stemmed {
+                    return Some(Cow::Owned(s));
+                }
+            }
+            return Some(lower);
+        }
+        if stop && CHINESE_STOP_WORDS.contains(&word) {
+            return None;
+        }
+        if word.chars().any(|c| c.is_uppercase()) {
+            return Some(Cow::Owned(word.to_lowercase()));
+        }
+        Some(Cow::Borrowed(word))
+    }
+}
+
+/// Function words only: a word with any topical meaning stays, however common.
+const CHINESE_STOP_WORDS: &[&str] = &[
+    "的", "了", "和", "与", "及", "或", "在", "是", "对", "为", "以", "于", "中", "等", "并", "其", "该", "由", "从",
+    "而", "也", "又", "之", "将", "把", "被", "向", "则", "即", "但", "就", "都", "上", "下", "个", "这", "那", "这些",
+    "那些", "一种", "一个", "我们", "本文", "通过", "进行", "以及", "及其", "并且", "对于", "关于", "具有", "可以",
+    "能够", "其中", "研究", "分析", "方法", "结果", "表明", "基于",
+];
+
+const ENGLISH_STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of",
+    "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with",
+];
+
+/// The tantivy side: a `Tokenizer` that runs an [`Analyzer`].
+#[derive(Clone)]
+pub struct JiebaTokenizer {
+    analyzer: Analyzer,
+    tokens: Vec<Token>,
+}
+
+impl JiebaTokenizer {
+    pub fn new(analyzer: Analyzer) -> JiebaTokenizer {
+        JiebaTokenizer { analyzer, tokens: Vec::new() }
+    }
+}
+
+impl Tokenizer for JiebaTokenizer {
+    type TokenStream<'a> = JiebaTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> JiebaTokenStream<'a> {
+        self.tokens.clear();
+        let tokens = &mut self.tokens;
+        self.analyzer.for_each_token(text, |t| {
+            let position = tokens.len();
+            tokens.push(Token { offset_from: t.from, offset_to: t.to, position, text: t.term, position_length: 1 });
+        });
+        JiebaTokenStream { tokens: &mut self.tokens, index: None }
+    }
+}
+
+/// Tokens of one text, analysed up front (jieba needs the whole text anyway).
+pub struct JiebaTokenStream<'a> {
+    tokens: &'a mut Vec<Token>,
+    index: Option<usize>,
+}
+
+impl TokenStream for JiebaTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        let next = self.index.map_or(0, |i| i + 1);
+        self.index = Some(next);
+        next < self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.index.unwrap_or(0)]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.index.unwrap_or(0)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analyzer() -> Analyzer {
+        Analyzer::new(AnalyzerSettings::default())
+    }
+
+    #[test]
+    fn chinese_is_segmented_with_sub_words_in_search_mode() {
+        let a = Analyzer::new(AnalyzerSettings { segmentation: Segmentation::Search, ..AnalyzerSettings::default() });
+        let terms = a.terms("中华人民共和国的图像分割");
+        assert!(terms.contains(&"中华人民共和国".to_string()), "{terms:?}");
+        assert!(terms.contains(&"人民".to_string()), "{terms:?}");
+        assert!(terms.contains(&"图像".to_string()), "{terms:?}");
+        assert!(!terms.contains(&"的".to_string()), "stop word kept: {terms:?}");
+    }
+
+    #[test]
+    fn cut_mode_has_no_overlapping_sub_words() {
+        let terms = analyzer().terms("中华人民共和国");
+        assert_eq!(terms, vec!["中华人民共和国".to_string()]);
+    }
+
+    #[test]
+    fn english_is_lower_cased_and_stemmed() {
+        let terms = analyzer().terms("Running the Controllers of Networks");
+        assert_eq!(terms, vec!["run", "control", "network"]);
+    }
+
+    #[test]
+    fn mixed_text_keeps_both_scripts() {
+        let terms = analyzer().terms("基于Lyapunov函数的PID控制器");
+        assert!(terms.contains(&"lyapunov".to_string()), "{terms:?}");
+        assert!(terms.contains(&"pid".to_string()), "{terms:?}");
+        assert!(terms.contains(&"函数".to_string()), "{terms:?}");
+        assert!(terms.contains(&"控制器".to_string()), "{terms:?}");
+    }
+
+    #[test]
+    fn punctuation_and_query_syntax_are_not_terms() {
+        let terms = analyzer().terms("（温度）、湿度；+\"AND\" OR: ~*? -- 。，!");
+        assert!(terms.contains(&"温度".to_string()), "{terms:?}");
+        assert!(terms.contains(&"湿度".to_string()), "{terms:?}");
+        for t in &terms {
+            assert!(t.chars().any(char::is_alphanumeric), "{t:?} in {terms:?}");
+        }
+    }
+
+    #[test]
+    fn empty_and_blank_text_have_no_terms() {
+        assert!(analyzer().terms("").is_empty());
+        assert!(analyzer().terms("   \n\t 。，").is_empty());
+    }
+
+    #[test]
+    fn dictionary_terms_are_kept_whole() {
+        let word = "平方和优化";
+        assert!(!analyzer().terms(word).contains(&word.to_string()));
+        let a = Analyzer::new(AnalyzerSettings {
+            dictionary: vec![word.to_string(), "bad term with spaces".to_string()],
+            ..AnalyzerSettings::default()
+        });
+        let terms = a.terms(&format!("基于{word}的方法"));
+        assert!(terms.contains(&word.to_string()), "{terms:?}");
+    }
+
+    #[test]
+    fn tokenizer_bridge_reports_offsets_and_positions() {
+        let mut tokenizer = JiebaTokenizer::new(analyzer());
+        let text = "Deep learning 图像";
+        let mut stream = tokenizer.token_stream(text);
+        let mut seen = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            seen.push((t.text.clone(), &text[t.offset_from..t.offset_to], t.position));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                ("deep".to_string(), "Deep", 0),
+                ("learn".to_string(), "learning", 1),
+                ("图像".to_string(), "图像", 2),
+            ]
+        );
+    }
+}

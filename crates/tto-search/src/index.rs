@@ -1,0 +1,839 @@
+//! The index: schema, writing, and bag-of-terms search with filters and explanations.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{self, IndexRecordOption, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+
+use crate::SearchError;
+use crate::analyzer::{Analyzer, JiebaTokenizer};
+
+/// Name under which the jieba tokenizer is registered in the index.
+const TOKENIZER: &str = "tto_jieba";
+/// Query text beyond this many bytes is ignored (a query is a need, not a book).
+const MAX_QUERY_BYTES: usize = 8 * 1024;
+/// At most this many distinct terms make a query.
+const MAX_QUERY_TERMS: usize = 256;
+/// At most this many hits per page, and this deep into the results.
+const MAX_LIMIT: usize = 1_000;
+const MAX_OFFSET: usize = 10_000;
+
+/// A searchable record: an achievement, a technology need, a technology manager …
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchDoc {
+    /// Unique across the index, e.g. `achievement:42`.
+    pub id: String,
+    /// `achievement`, `need`, `manager` …
+    pub kind: String,
+    pub title: String,
+    pub keywords: Vec<String>,
+    /// The abstract, the need's description, the manager's profile.
+    pub body: String,
+    pub discipline: Option<String>,
+    /// Industrial-chain codes.
+    pub chains: Vec<String>,
+    /// Technology readiness level, 1–9.
+    pub trl: Option<u8>,
+    pub institution: Option<String>,
+    pub status: Option<String>,
+    pub visibility: Option<String>,
+}
+
+/// A text field of a [`SearchDoc`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    Title,
+    Keywords,
+    Body,
+}
+
+impl Field {
+    pub const ALL: [Field; 3] = [Field::Title, Field::Keywords, Field::Body];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Keywords => "keywords",
+            Field::Body => "body",
+        }
+    }
+}
+
+/// Score multipliers per text field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Boosts {
+    pub title: f32,
+    pub keywords: f32,
+    pub body: f32,
+}
+
+impl Default for Boosts {
+    fn default() -> Self {
+        Boosts { title: 3.0, keywords: 2.0, body: 1.0 }
+    }
+}
+
+impl Boosts {
+    fn of(&self, field: Field) -> f32 {
+        match field {
+            Field::Title => self.title,
+            Field::Keywords => self.keywords,
+            Field::Body => self.body,
+        }
+    }
+}
+
+/// Restrictions on the results. An empty list means "any"; several values mean "any of".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    pub kinds: Vec<String>,
+    pub disciplines: Vec<String>,
+    pub chains: Vec<String>,
+    pub institutions: Vec<String>,
+    pub statuses: Vec<String>,
+    pub visibilities: Vec<String>,
+    pub trl_min: Option<u8>,
+    pub trl_max: Option<u8>,
+}
+
+/// One search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest<'a> {
+    pub text: &'a str,
+    pub filters: Filters,
+    pub limit: usize,
+    pub offset: usize,
+    /// Fill [`Hit::matched`] and [`Hit::snippets`] (costs a stored-document read and a
+    /// re-analysis per hit).
+    pub explain: bool,
+}
+
+impl<'a> SearchRequest<'a> {
+    /// The first ten hits for `text`, without explanations.
+    pub fn new(text: &'a str) -> SearchRequest<'a> {
+        SearchRequest { text, filters: Filters::default(), limit: 10, offset: 0, explain: false }
+    }
+}
+
+/// A query term found in a field of a hit: the material of a human-readable explanation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchedTerm {
+    pub field: Field,
+    pub term: String,
+}
+
+/// A fragment of a field with the matched words highlighted. `html` is escaped text with
+/// `<b>…</b>` around each match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    pub field: Field,
+    pub html: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub score: f32,
+    /// Empty unless the request asked for explanations.
+    pub matched: Vec<MatchedTerm>,
+    pub snippets: Vec<Snippet>,
+}
+
+/// What [`SearchIndex::open_or_create`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenOutcome {
+    /// An existing index of the current schema.
+    Opened,
+    /// There was no index: a new empty one was created and must be filled.
+    Created,
+    /// The index could not be used (corrupt, or another schema): it was replaced by an
+    /// empty one, which must be filled. `reason` says why, for the log.
+    Rebuilt { reason: String },
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: schema::Field,
+    kind: schema::Field,
+    title: schema::Field,
+    keywords: schema::Field,
+    body: schema::Field,
+    discipline: schema::Field,
+    chains: schema::Field,
+    trl: schema::Field,
+    institution: schema::Field,
+    status: schema::Field,
+    visibility: schema::Field,
+}
+
+impl Fields {
+    fn text(&self, field: Field) -> schema::Field {
+        match field {
+            Field::Title => self.title,
+            Field::Keywords => self.keywords,
+            Field::Body => self.body,
+        }
+    }
+}
+
+fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    // Bag-of-terms scoring needs frequencies, not positions: smaller and faster to build.
+    let text = TextOptions::default().set_stored().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(TOKENIZER).set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let keyword = schema::STRING | schema::STORED;
+    let fields = Fields {
+        id: b.add_text_field("id", schema::STRING | schema::STORED | schema::FAST),
+        kind: b.add_text_field("kind", keyword.clone()),
+        title: b.add_text_field("title", text.clone()),
+        keywords: b.add_text_field("keywords", text.clone()),
+        body: b.add_text_field("body", text),
+        discipline: b.add_text_field("discipline", keyword.clone()),
+        chains: b.add_text_field("chains", keyword.clone()),
+        trl: b.add_u64_field("trl", schema::INDEXED | schema::STORED | schema::FAST),
+        institution: b.add_text_field("institution", keyword.clone()),
+        status: b.add_text_field("status", keyword.clone()),
+        visibility: b.add_text_field("visibility", keyword),
+    };
+    (b.build(), fields)
+}
+
+/// A tantivy index of [`SearchDoc`]s. Searches may run from any thread while one writer
+/// adds documents; writes become visible at [`SearchIndex::commit`].
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<Option<IndexWriter>>,
+    analyzer: Analyzer,
+    fields: Fields,
+    boosts: Boosts,
+    writer_threads: usize,
+    writer_memory: usize,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("analyzer", &self.analyzer)
+            .field("boosts", &self.boosts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SearchIndex {
+    /// A new index held in memory (tests, benchmarks, small deployments).
+    pub fn in_memory(analyzer: Analyzer) -> Result<SearchIndex, SearchError> {
+        let (schema, fields) = build_schema();
+        Self::wrap(Index::create_in_ram(schema), fields, analyzer)
+    }
+
+    /// A new, empty index in `dir`, which must exist and hold no index.
+    pub fn create_in_dir(dir: &Path, analyzer: Analyzer) -> Result<SearchIndex, SearchError> {
+        let (schema, fields) = build_schema();
+        let index = Index::create_in_dir(dir, schema)?;
+        Self::wrap(index, fields, analyzer)
+    }
+
+    /// The index in `dir`, created when missing and replaced by an empty one when it is
+    /// corrupt or of another schema. The outcome tells the caller whether to reindex.
+    pub fn open_or_create(dir: &Path, analyzer: Analyzer) -> Result<(SearchIndex, OpenOutcome), SearchError> {
+        let io = |source| SearchError::Directory { path: dir.display().to_string(), source };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let (schema, fields) = build_schema();
+        let has_meta = dir.join("meta.json").exists();
+        if has_meta {
+            let problem = match Index::open_in_dir(dir) {
+                Ok(index) if index.schema() == schema => match Self::wrap(index, fields, analyzer.clone()) {
+                    Ok(search) => return Ok((search, OpenOutcome::Opened)),
+                    Err(e) => e.to_string(),
+                },
+                Ok(_) => "the index was built with another schema".to_string(),
+                Err(e) => e.to_string(),
+            };
+            clear_dir(dir).map_err(io)?;
+            let index = Index::create_in_dir(dir, schema)?;
+            let search = Self::wrap(index, fields, analyzer)?;
+            return Ok((search, OpenOutcome::Rebuilt { reason: problem }));
+        }
+        let index = Index::create_in_dir(dir, schema)?;
+        Ok((Self::wrap(index, fields, analyzer)?, OpenOutcome::Created))
+    }
+
+    fn wrap(index: Index, fields: Fields, analyzer: Analyzer) -> Result<SearchIndex, SearchError> {
+        index.tokenizers().register(TOKENIZER, JiebaTokenizer::new(analyzer.clone()));
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(None),
+            analyzer,
+            fields,
+            boosts: Boosts::default(),
+            writer_threads: 1,
+            writer_memory: 128 << 20,
+        })
+    }
+
+    /// Field boosts for scoring (default title 3, keywords 2, body 1).
+    pub fn with_boosts(mut self, boosts: Boosts) -> SearchIndex {
+        self.boosts = boosts;
+        self
+    }
+
+    /// Indexing threads and their total memory budget (default one thread, 128 MiB).
+    pub fn with_writer(mut self, threads: usize, memory_bytes: usize) -> SearchIndex {
+        self.writer_threads = threads.max(1);
+        self.writer_memory = memory_bytes.max(self.writer_threads * (16 << 20));
+        self
+    }
+
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    fn writer(&self) -> Result<MutexGuard<'_, Option<IndexWriter>>, SearchError> {
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(self.index.writer_with_num_threads(self.writer_threads, self.writer_memory)?);
+        }
+        Ok(guard)
+    }
+
+    fn to_document(&self, doc: &SearchDoc) -> TantivyDocument {
+        let f = &self.fields;
+        let mut d = TantivyDocument::default();
+        d.add_text(f.id, &doc.id);
+        d.add_text(f.kind, &doc.kind);
+        if !doc.title.is_empty() {
+            d.add_text(f.title, &doc.title);
+        }
+        for k in &doc.keywords {
+            d.add_text(f.keywords, k);
+        }
+        if !doc.body.is_empty() {
+            d.add_text(f.body, &doc.body);
+        }
+        for (field, value) in [
+            (f.discipline, &doc.discipline),
+            (f.institution, &doc.institution),
+            (f.status, &doc.status),
+            (f.visibility, &doc.visibility),
+        ] {
+            if let Some(v) = value {
+                d.add_text(field, v);
+            }
+        }
+        for c in &doc.chains {
+            d.add_text(f.chains, c);
+        }
+        if let Some(trl) = doc.trl {
+            d.add_u64(f.trl, u64::from(trl));
+        }
+        d
+    }
+
+    /// Adds a document without removing an earlier one of the same id (bulk loads into an
+    /// empty index). Visible after [`commit`](Self::commit).
+    pub fn add(&self, doc: &SearchDoc) -> Result<(), SearchError> {
+        let document = self.to_document(doc);
+        let guard = self.writer()?;
+        if let Some(w) = guard.as_ref() {
+            w.add_document(document)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the document of the same id, or adds it.
+    pub fn upsert(&self, doc: &SearchDoc) -> Result<(), SearchError> {
+        let document = self.to_document(doc);
+        let guard = self.writer()?;
+        if let Some(w) = guard.as_ref() {
+            w.delete_term(Term::from_field_text(self.fields.id, &doc.id));
+            w.add_document(document)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the document with this id (if any).
+    pub fn delete(&self, id: &str) -> Result<(), SearchError> {
+        let guard = self.writer()?;
+        if let Some(w) = guard.as_ref() {
+            w.delete_term(Term::from_field_text(self.fields.id, id));
+        }
+        Ok(())
+    }
+
+    /// Removes every document (before a full reindex).
+    pub fn clear(&self) -> Result<(), SearchError> {
+        let guard = self.writer()?;
+        if let Some(w) = guard.as_ref() {
+            w.delete_all_documents()?;
+        }
+        Ok(())
+    }
+
+    /// Makes every change so far durable and visible to searches.
+    pub fn commit(&self) -> Result<(), SearchError> {
+        let mut guard = self.writer()?;
+        if let Some(w) = guard.as_mut() {
+            w.commit()?;
+        }
+        drop(guard);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Merges segments into one and waits for the merge (after a bulk load: fewer
+    /// segments, faster queries).
+    pub fn optimize(&self) -> Result<(), SearchError> {
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(mut w) = guard.take() {
+            let ids = self.index.searchable_segment_ids()?;
+            if ids.len() > 1 {
+                let merge = w.merge(&ids);
+                merge.wait()?;
+            }
+            w.wait_merging_threads()?;
+        }
+        drop(guard);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Number of live documents visible to searches.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// The distinct query terms of `text`, each with how often it occurs, in first-seen
+    /// order, capped at [`MAX_QUERY_TERMS`].
+    fn query_terms(&self, text: &str) -> Vec<(String, u32)> {
+        let text = truncate_at_char(text, MAX_QUERY_BYTES);
+        let mut order: Vec<(String, u32)> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        self.analyzer.for_each_token(text, |t| match seen.get(&t.term) {
+            Some(&i) => order[i].1 += 1,
+            None if order.len() < MAX_QUERY_TERMS => {
+                seen.insert(t.term.clone(), order.len());
+                order.push((t.term, 1));
+            }
+            None => {}
+        });
+        order
+    }
+
+    fn text_query(&self, terms: &[(String, u32)]) -> Option<Box<dyn Query>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for field in Field::ALL {
+            let boost = self.boosts.of(field);
+            if boost <= 0.0 {
+                continue;
+            }
+            let tantivy_field = self.fields.text(field);
+            for (term, _count) in terms {
+                let q: Box<dyn Query> =
+                    Box::new(TermQuery::new(Term::from_field_text(tantivy_field, term), IndexRecordOption::WithFreqs));
+                let q = if boost == 1.0 { q } else { Box::new(BoostQuery::new(q, boost)) };
+                clauses.push((Occur::Should, q));
+            }
+        }
+        match clauses.len() {
+            0 => None,
+            1 => clauses.pop().map(|(_, q)| q),
+            _ => Some(Box::new(BooleanQuery::new(clauses))),
+        }
+    }
+
+    fn filter_queries(&self, filters: &Filters) -> Vec<Box<dyn Query>> {
+        let f = &self.fields;
+        let mut out: Vec<Box<dyn Query>> = Vec::new();
+        for (field, values) in [
+            (f.kind, &filters.kinds),
+            (f.discipline, &filters.disciplines),
+            (f.chains, &filters.chains),
+            (f.institution, &filters.institutions),
+            (f.status, &filters.statuses),
+            (f.visibility, &filters.visibilities),
+        ] {
+            if values.is_empty() {
+                continue;
+            }
+            let any: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .map(|v| {
+                    let q: Box<dyn Query> =
+                        Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic));
+                    (Occur::Should, q)
+                })
+                .collect();
+            out.push(Box::new(BooleanQuery::new(any)));
+        }
+        if filters.trl_min.is_some() || filters.trl_max.is_some() {
+            let lo = u64::from(filters.trl_min.unwrap_or(0));
+            let hi = u64::from(filters.trl_max.unwrap_or(u8::MAX));
+            out.push(Box::new(RangeQuery::new(
+                std::ops::Bound::Included(Term::from_field_u64(f.trl, lo)),
+                std::ops::Bound::Included(Term::from_field_u64(f.trl, hi)),
+            )));
+        }
+        out
+    }
+
+    /// Runs a search. Any text is accepted: text without terms (empty, only punctuation)
+    /// finds nothing; overlong text is cut; the limit and offset are capped.
+    pub fn search(&self, req: &SearchRequest<'_>) -> Result<Vec<Hit>, SearchError> {
+        let limit = req.limit.min(MAX_LIMIT);
+        if limit == 0 || req.offset > MAX_OFFSET {
+            return Ok(Vec::new());
+        }
+        let terms = self.query_terms(req.text);
+        let Some(text_query) = self.text_query(&terms) else {
+            return Ok(Vec::new());
+        };
+        let filters = self.filter_queries(&req.filters);
+        let query: Box<dyn Query> = if filters.is_empty() {
+            text_query
+        } else {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
+            for f in filters {
+                clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(f, 0.0))));
+            }
+            Box::new(BooleanQuery::new(clauses))
+        };
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(limit).and_offset(req.offset).order_by_score())?;
+        let mut hits = Vec::with_capacity(top.len());
+        let mut id_buf = String::new();
+        let mut columns = HashMap::new();
+        for (score, addr) in &top {
+            let id = match self.id_of(&searcher, *addr, &mut columns, &mut id_buf)? {
+                Some(id) => id,
+                None => continue,
+            };
+            hits.push(Hit { id, score: *score, matched: Vec::new(), snippets: Vec::new() });
+        }
+        if req.explain {
+            self.explain(&searcher, &*query, &terms, &top, &mut hits)?;
+        }
+        Ok(hits)
+    }
+
+    fn id_of(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+        columns: &mut HashMap<u32, Option<tantivy::columnar::StrColumn>>,
+        buf: &mut String,
+    ) -> Result<Option<String>, SearchError> {
+        let column = match columns.get(&addr.segment_ord) {
+            Some(c) => c,
+            None => {
+                let reader = searcher.segment_reader(addr.segment_ord);
+                let c = reader.fast_fields().str("id")?;
+                columns.entry(addr.segment_ord).or_insert(c)
+            }
+        };
+        let Some(column) = column else {
+            return Ok(None);
+        };
+        let Some(ord) = column.term_ords(addr.doc_id).next() else {
+            return Ok(None);
+        };
+        buf.clear();
+        column.ord_to_str(ord, buf).map_err(|e| SearchError::Index(e.into()))?;
+        Ok(Some(buf.clone()))
+    }
+
+    fn explain(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        terms: &[(String, u32)],
+        top: &[(f32, DocAddress)],
+        hits: &mut [Hit],
+    ) -> Result<(), SearchError> {
+        let mut generators = Vec::new();
+        for field in Field::ALL {
+            let mut g = SnippetGenerator::create(searcher, query, self.fields.text(field))?;
+            g.set_max_num_chars(160);
+            generators.push((field, g));
+        }
+        for ((_, addr), hit) in top.iter().zip(hits.iter_mut()) {
+            let doc: TantivyDocument = searcher.doc(*addr)?;
+            for (field, generator) in &generators {
+                let tantivy_field = self.fields.text(*field);
+                let mut doc_terms = std::collections::HashSet::new();
+                for value in doc.get_all(tantivy_field) {
+                    if let Some(text) = value.as_str() {
+                        self.analyzer.for_each_token(text, |t| {
+                            doc_terms.insert(t.term);
+                        });
+                    }
+                }
+                for (term, _) in terms {
+                    if doc_terms.contains(term) {
+                        hit.matched.push(MatchedTerm { field: *field, term: term.clone() });
+                    }
+                }
+                let mut snippet = generator.snippet_from_doc(&doc);
+                snippet.set_snippet_prefix_postfix("<b>", "</b>");
+                if !snippet.highlighted().is_empty() {
+                    hit.snippets.push(Snippet { field: *field, html: snippet.to_html() });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn truncate_at_char(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Removes the files of an unusable index from `dir`: tantivy's meta and lock files and
+/// segment files (named by a 32-hex-digit segment id). Anything else is left alone, in
+/// case the directory was misconfigured to point somewhere shared.
+fn clear_dir(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let is_segment_file = name.len() > 32 && name[..32].bytes().all(|b| b.is_ascii_hexdigit());
+        let is_index_file =
+            matches!(name.as_ref(), "meta.json" | ".managed.json" | ".tantivy-meta.lock" | ".tantivy-writer.lock");
+        if (is_segment_file || is_index_file) && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AnalyzerSettings;
+
+    fn doc(id: &str, kind: &str, title: &str, keywords: &[&str], body: &str) -> SearchDoc {
+        SearchDoc {
+            id: id.to_string(),
+            kind: kind.to_string(),
+            title: title.to_string(),
+            keywords: keywords.iter().map(|k| k.to_string()).collect(),
+            body: body.to_string(),
+            ..SearchDoc::default()
+        }
+    }
+
+    fn sample() -> SearchIndex {
+        let index = SearchIndex::in_memory(Analyzer::new(AnalyzerSettings::default())).unwrap();
+        let mut a = doc(
+            "a1",
+            "achievement",
+            "一种耐高温陶瓷涂层",
+            &["陶瓷", "涂层"],
+            "涂层在1200℃下保持稳定，适用于航空发动机叶片。",
+        );
+        a.discipline = Some("材料科学".into());
+        a.chains = vec!["new_materials".into()];
+        a.trl = Some(5);
+        a.institution = Some("JMU".into());
+        let mut b = doc(
+            "a2",
+            "achievement",
+            "变电站智能巡检机器人",
+            &["巡检", "机器人"],
+            "机器人沿轨道巡检变电站设备，识别陶瓷绝缘子裂纹。",
+        );
+        b.discipline = Some("机械工程".into());
+        b.trl = Some(7);
+        b.institution = Some("HHU".into());
+        let mut c = doc(
+            "n1",
+            "need",
+            "Deep learning for crack detection",
+            &["computer vision"],
+            "We need a model detecting cracks in ceramic insulators.",
+        );
+        c.trl = Some(3);
+        for d in [&a, &b, &c] {
+            index.add(d).unwrap();
+        }
+        index.commit().unwrap();
+        index
+    }
+
+    fn ids(hits: &[Hit]) -> Vec<&str> {
+        hits.iter().map(|h| h.id.as_str()).collect()
+    }
+
+    #[test]
+    fn title_outranks_body() {
+        let index = sample();
+        // 陶瓷 is in a1's title and keywords, only in a2's body.
+        let hits = index.search(&SearchRequest::new("陶瓷")).unwrap();
+        assert_eq!(ids(&hits), vec!["a1", "a2"]);
+        assert!(hits[0].score > hits[1].score);
+    }
+
+    #[test]
+    fn a_multi_character_word_is_not_a_phrase() {
+        let index = sample();
+        // 巡检机器人 is not in any text as one word, but its parts are.
+        let hits = index.search(&SearchRequest::new("巡检机器人")).unwrap();
+        assert_eq!(hits.first().map(|h| h.id.as_str()), Some("a2"));
+    }
+
+    #[test]
+    fn english_matches_through_stems() {
+        let index = sample();
+        let hits = index.search(&SearchRequest::new("detected crack")).unwrap();
+        assert_eq!(ids(&hits), vec!["n1"]);
+    }
+
+    #[test]
+    fn filters_restrict_results() {
+        let index = sample();
+        let mut req = SearchRequest::new("陶瓷 cracks");
+        req.filters.kinds = vec!["achievement".into()];
+        assert_eq!(ids(&index.search(&req).unwrap()), vec!["a1", "a2"]);
+        req.filters.institutions = vec!["HHU".into()];
+        assert_eq!(ids(&index.search(&req).unwrap()), vec!["a2"]);
+        let mut req = SearchRequest::new("陶瓷 cracks");
+        req.filters.trl_min = Some(6);
+        assert_eq!(ids(&index.search(&req).unwrap()), vec!["a2"]);
+        let mut req = SearchRequest::new("陶瓷 cracks");
+        req.filters.trl_max = Some(4);
+        assert_eq!(ids(&index.search(&req).unwrap()), vec!["n1"]);
+        let mut req = SearchRequest::new("陶瓷");
+        req.filters.chains = vec!["new_materials".into(), "other".into()];
+        assert_eq!(ids(&index.search(&req).unwrap()), vec!["a1"]);
+    }
+
+    #[test]
+    fn pagination() {
+        let index = sample();
+        let mut req = SearchRequest::new("陶瓷");
+        req.limit = 1;
+        assert_eq!(ids(&index.search(&req).unwrap()), vec!["a1"]);
+        req.offset = 1;
+        assert_eq!(ids(&index.search(&req).unwrap()), vec!["a2"]);
+        req.offset = 5;
+        assert!(index.search(&req).unwrap().is_empty());
+        req.limit = 0;
+        req.offset = 0;
+        assert!(index.search(&req).unwrap().is_empty());
+    }
+
+    #[test]
+    fn weird_input_never_fails() {
+        let index = sample();
+        let huge = "陶瓷涂层 ".repeat(100_000);
+        let weird = [
+            "",
+            "   ",
+            "。，；！",
+            "title:陶瓷 AND (涂层 OR \"x\") -y +z ~2 ^3 * ? [a TO b] {c} \\ / :",
+            "\u{0}\u{feff}\u{200b}",
+            "🙂🙂",
+            huge.as_str(),
+        ];
+        for text in weird {
+            let mut req = SearchRequest::new(text);
+            req.explain = true;
+            req.limit = usize::MAX;
+            req.offset = usize::MAX;
+            assert!(index.search(&req).is_ok());
+            req.offset = 0;
+            assert!(index.search(&req).is_ok());
+        }
+        assert!(index.search(&SearchRequest::new("")).unwrap().is_empty());
+        assert_eq!(index.search(&SearchRequest::new("title:陶瓷")).unwrap()[0].id, "a1");
+    }
+
+    #[test]
+    fn explanations_name_terms_fields_and_snippets() {
+        let index = sample();
+        let mut req = SearchRequest::new("陶瓷涂层");
+        req.explain = true;
+        let hits = index.search(&req).unwrap();
+        let a1 = &hits[0];
+        assert_eq!(a1.id, "a1");
+        assert!(a1.matched.contains(&MatchedTerm { field: Field::Title, term: "陶瓷".into() }), "{a1:?}");
+        assert!(a1.matched.contains(&MatchedTerm { field: Field::Keywords, term: "涂层".into() }), "{a1:?}");
+        let title = a1.snippets.iter().find(|s| s.field == Field::Title).unwrap();
+        assert!(title.html.contains("<b>陶瓷</b>"), "{title:?}");
+        let a2 = hits.iter().find(|h| h.id == "a2").unwrap();
+        assert!(a2.matched.iter().all(|m| m.field == Field::Body), "{a2:?}");
+    }
+
+    #[test]
+    fn upsert_replaces_and_delete_removes() {
+        let index = sample();
+        index.upsert(&doc("a1", "achievement", "超导材料", &[], "")).unwrap();
+        index.commit().unwrap();
+        assert_eq!(index.num_docs(), 3);
+        assert_eq!(ids(&index.search(&SearchRequest::new("涂层")).unwrap()), Vec::<&str>::new());
+        assert_eq!(ids(&index.search(&SearchRequest::new("超导")).unwrap()), vec!["a1"]);
+        index.delete("a1").unwrap();
+        index.commit().unwrap();
+        assert_eq!(index.num_docs(), 2);
+        assert!(index.search(&SearchRequest::new("超导")).unwrap().is_empty());
+        index.clear().unwrap();
+        index.commit().unwrap();
+        assert_eq!(index.num_docs(), 0);
+    }
+
+    fn temp_dir(name: &str) -> std::path::PathBuf {
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!("tto-search-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn open_or_create_creates_reopens_and_rebuilds() {
+        let dir = temp_dir("open");
+        let analyzer = Analyzer::new(AnalyzerSettings::default());
+        {
+            let (index, outcome) = SearchIndex::open_or_create(&dir, analyzer.clone()).unwrap();
+            assert_eq!(outcome, OpenOutcome::Created);
+            index.add(&doc("a1", "achievement", "陶瓷涂层", &[], "")).unwrap();
+            index.commit().unwrap();
+        }
+        {
+            let (index, outcome) = SearchIndex::open_or_create(&dir, analyzer.clone()).unwrap();
+            assert_eq!(outcome, OpenOutcome::Opened);
+            assert_eq!(index.num_docs(), 1);
+        }
+        std::fs::write(dir.join("meta.json"), b"{ not json").unwrap();
+        std::fs::write(dir.join("notes.txt"), b"not ours").unwrap();
+        let (index, outcome) = SearchIndex::open_or_create(&dir, analyzer).unwrap();
+        assert!(matches!(outcome, OpenOutcome::Rebuilt { .. }), "{outcome:?}");
+        assert_eq!(index.num_docs(), 0);
+        assert!(dir.join("notes.txt").exists(), "a file that is not the index's was removed");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn create_in_dir_refuses_an_existing_index() {
+        let dir = temp_dir("create");
+        let analyzer = Analyzer::new(AnalyzerSettings::default());
+        drop(SearchIndex::create_in_dir(&dir, analyzer.clone()).unwrap());
+        assert!(SearchIndex::create_in_dir(&dir, analyzer).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

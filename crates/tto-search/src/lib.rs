@@ -1,0 +1,34 @@
+//! tto's search index: tantivy with a jieba tokenizer.
+//!
+//! Documents ([`SearchDoc`]) are achievements, technology needs or technology managers,
+//! told apart by `kind`. A query is a **bag of terms**: the query text goes through the
+//! same [`Analyzer`] as the documents, and every term becomes a SHOULD clause on each text
+//! field, boosted title > keywords > body, scored with BM25. There is no query syntax, so
+//! any text is a valid query (empty text finds nothing), and a multi-character Chinese word
+//! never turns into an exact phrase.
+//!
+//! The index is derived data: the caller rebuilds it from the database whenever
+//! [`SearchIndex::open_or_create`] reports that it was missing, corrupt or of another
+//! schema.
+
+mod analyzer;
+mod index;
+pub mod metrics;
+
+pub use analyzer::{AnalyzedToken, Analyzer, AnalyzerSettings, JiebaTokenStream, JiebaTokenizer, Segmentation};
+pub use index::{
+    Boosts, Field, Filters, Hit, MatchedTerm, OpenOutcome, SearchDoc, SearchIndex, SearchRequest, Snippet,
+};
+
+/// What can go wrong with the index. Bad query text is never an error.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index directory {path}: {source}")]
+    Directory { path: String, source: std::io::Error },
+    #[error("search index directory: {0}")]
+    OpenDirectory(#[from] tantivy::directory::error::OpenDirectoryError),
+    #[error("invalid search request: {0}")]
+    InvalidRequest(&'static str),
+}
