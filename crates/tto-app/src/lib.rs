@@ -27,6 +27,7 @@ pub mod notices;
 pub mod policy_files;
 pub mod releases;
 pub mod reviews;
+pub mod search;
 pub mod tasks;
 pub mod tech_needs;
 pub mod tokens;
@@ -65,6 +66,9 @@ pub struct Settings {
     /// The offset of the jurisdiction's civil day (China Standard Time, UTC+8): notices,
     /// deadlines and "today" follow it.
     pub utc_offset: time::UtcOffset,
+    /// Where the search index lives; `None` keeps it in memory (tests, small deployments).
+    /// Either way it is rebuilt from the database at start and follows the change feed.
+    pub search_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -80,6 +84,7 @@ impl Default for Settings {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             utc_offset: time::macros::offset!(+8),
+            search_dir: None,
         }
     }
 }
@@ -91,6 +96,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     settings: Settings,
     cache: cache::ReadCache,
+    search: search::SearchService,
 }
 
 /// The application: cheap to clone, shared by every request.
@@ -107,7 +113,18 @@ impl App {
         clock: Arc<dyn Clock>,
         settings: Settings,
     ) -> App {
-        App { inner: Arc::new(Inner { store, policy, chains, clock, settings, cache: cache::ReadCache::default() }) }
+        let search = search::SearchService::new(settings.search_dir.clone());
+        App {
+            inner: Arc::new(Inner {
+                store,
+                policy,
+                chains,
+                clock,
+                settings,
+                cache: cache::ReadCache::default(),
+                search,
+            }),
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -124,6 +141,10 @@ impl App {
 
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    pub(crate) fn search_service(&self) -> &search::SearchService {
+        &self.inner.search
     }
 
     pub(crate) fn cache(&self) -> &cache::ReadCache {

@@ -574,6 +574,26 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                     .collect()
             } else if path == "/api/v1/needs" {
                 vec![path.clone(), format!("{path}?institution_id={}", f.exc), format!("{path}?q=%E6%88%8A")]
+            } else if path == "/api/v1/search" {
+                let words = [
+                    "甲的草稿成果",
+                    "草稿",
+                    SECRET_DETAIL,
+                    SECRET_CONTRIBUTOR,
+                    SECRET_NEED,
+                    SECRET_NEED_CONTACT,
+                    "13800001111",
+                ];
+                words
+                    .iter()
+                    .flat_map(|q| {
+                        [
+                            format!("{path}?q={}", common::encode(q)),
+                            format!("{path}?q={}&institution_id={}&status=draft", common::encode(q), f.una),
+                            format!("{path}?q={}&kind=need&institution_id={}", common::encode(q), f.exc),
+                        ]
+                    })
+                    .collect()
             } else if path == "/api/v1/evaluations" || path == "/api/v1/ip-rights" {
                 vec![path.clone(), format!("{path}?achievement_id={}", f.draft_id)]
             } else if path == "/api/v1/distributions/statement" {

@@ -22,6 +22,7 @@ pub(crate) mod needs;
 mod policy;
 mod releases;
 pub(crate) mod reviews;
+pub(crate) mod search;
 mod tokens;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -56,6 +57,7 @@ use crate::AppState;
         (name = "evaluations", description = "Pre-filing evaluations and screening rounds scored by reviewers (measure 六)"),
         (name = "ip", description = "IP records, annuities and reminders, monitoring of major achievements, the patent-conversion programme (measure 六)"),
         (name = "needs", description = "Enterprise technology needs (企业技术需求, measure 十五): post, publish, import; contact per policy"),
+        (name = "search", description = "Search achievements and technology needs (Chinese and English), with facets and highlighted snippets"),
         (name = "distribution", description = "Income distribution, rewards and tax (measures 十一, 十六): the preview calculator, distributions, the university's rule, income and expenses"),
     )
 )]
@@ -161,6 +163,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(needs::import))
         .routes(routes!(needs::get_one, needs::update))
         .routes(routes!(needs::step))
+        .routes(routes!(search::search))
         // Uploads may be larger than the other bodies.
         .merge(
             OpenApiRouter::new()
