@@ -24,6 +24,9 @@ pub struct Config {
     pub policy_dir: Option<PathBuf>,
     /// Log filter (`info`, `tto=debug,info` …).
     pub log: String,
+    /// The search index directory (derived data, rebuilt from the database at start).
+    /// Default: `search/` beside a SQLite database file, else `tto-data/search`.
+    pub search_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -37,6 +40,7 @@ impl Default for Config {
             jurisdiction: "CN-TJ".to_string(),
             policy_dir: None,
             log: "info".to_string(),
+            search_dir: None,
         }
     }
 }
@@ -55,6 +59,19 @@ impl Config {
             .extract()
             .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
         Ok(config)
+    }
+
+    /// Where the search index of a node on `database_url` lives.
+    pub fn search_dir_for(&self, database_url: &str) -> PathBuf {
+        if let Some(dir) = &self.search_dir {
+            return dir.clone();
+        }
+        let sqlite = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:"));
+        match sqlite.map(|p| p.split('?').next().unwrap_or(p)).and_then(|p| Path::new(p).parent()) {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join("search"),
+            Some(_) => PathBuf::from("search"),
+            None => PathBuf::from("tto-data").join("search"),
+        }
     }
 
     pub fn public_url(&self) -> String {

@@ -98,6 +98,16 @@ enum Command {
         #[command(subcommand)]
         what: UserWhat,
     },
+    /// Rebuild the search index directory from the database (stop the node using it first;
+    /// a running node rebuilds its index at start and then follows the change feed).
+    Reindex {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The index directory (default: the configured `search_dir`, or `search/` beside a
+        /// SQLite database).
+        #[arg(long)]
+        search_dir: Option<PathBuf>,
+    },
     /// Scheduled tasks.
     Tasks {
         #[command(subcommand)]
@@ -263,6 +273,11 @@ fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
 }
 
 async fn open_app(config: &Config, url: &str) -> anyhow::Result<App> {
+    open_app_with(config, url, None).await
+}
+
+/// The app with its search index in `search_dir` (in memory when `None`).
+async fn open_app_with(config: &Config, url: &str, search_dir: Option<PathBuf>) -> anyhow::Result<App> {
     ensure_sqlite_dir(url)?;
     let store = Store::connect(url, &StoreOptions { max_connections: config.max_connections, ..Default::default() })
         .await
@@ -273,7 +288,7 @@ async fn open_app(config: &Config, url: &str) -> anyhow::Result<App> {
         None => tto_app::policy_files::embedded_policy()?,
     };
     let chains = tto_app::policy_files::embedded_chains()?;
-    let settings = Settings { jurisdiction: config.jurisdiction.clone(), ..Settings::default() };
+    let settings = Settings { jurisdiction: config.jurisdiction.clone(), search_dir, ..Settings::default() };
     if policy.in_force(&settings.jurisdiction, time::OffsetDateTime::now_utc().date()).is_none() {
         bail!("no policy profile for jurisdiction {} is in force today", settings.jurisdiction);
     }
@@ -312,7 +327,27 @@ fn spawn_scheduler(app: App, interval: std::time::Duration) {
     });
 }
 
+/// Builds the search index from the database, then follows the change feed every 250 ms so
+/// a write through any node is searchable here within a second.
+async fn start_search(app: &App) -> anyhow::Result<()> {
+    let n = app.reindex_search(&|_, _| {}).await.map_err(|e| anyhow::anyhow!("search index: {e}"))?;
+    tracing::info!(documents = n, "search index built");
+    let app = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = app.follow_search_feed().await {
+                tracing::error!(error = %e, "following the change feed failed");
+            }
+        }
+    });
+    Ok(())
+}
+
 async fn serve(app: App, config: &Config, bind: &str, secure_cookies: bool) -> anyhow::Result<()> {
+    start_search(&app).await?;
     let web = tto_web::WebConfig { secure_cookies, public_url: config.public_url().trim_end_matches('/').to_string() };
     let router = tto_web::router(app, web);
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
@@ -384,7 +419,8 @@ async fn import_rows(app: &App, rows: Vec<tto_app::import::ImportRow>, label: &'
 async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve { db, bind, task_interval } => {
-            let app = open_app(&config, &database_url(&config, &db)).await?;
+            let url = database_url(&config, &db);
+            let app = open_app_with(&config, &url, Some(config.search_dir_for(&url))).await?;
             let bind = bind.unwrap_or_else(|| config.bind.clone());
             spawn_scheduler(app.clone(), std::time::Duration::from_secs(task_interval));
             serve(app, &config, &bind, config.secure_cookies).await?;
@@ -405,7 +441,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
             let url = format!("sqlite://{}", db_path.display());
             let config = Config { bind: bind.clone(), public_url: Some(format!("http://{bind}")), ..config };
-            let app = open_app(&config, &url).await?;
+            let search_dir = config.search_dir.clone().unwrap_or_else(|| data_dir.join("search"));
+            let app = open_app_with(&config, &url, Some(search_dir)).await?;
             let existing = app.institutions().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             if existing.is_empty() {
                 eprintln!("loading demo data into {} …", db_path.display());
@@ -559,6 +596,22 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             }
+        }
+        Command::Reindex { db, search_dir } => {
+            let url = database_url(&config, &db);
+            let dir = search_dir.unwrap_or_else(|| config.search_dir_for(&url));
+            let app = open_app_with(&config, &url, Some(dir.clone())).await?;
+            let bar = Arc::new(progress(0, "indexing"));
+            let tick = bar.clone();
+            let n = app
+                .reindex_search(&move |done, total| {
+                    tick.set_length(total);
+                    tick.set_position(done);
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            bar.finish_and_clear();
+            eprintln!("indexed {n} records into {}", dir.display());
         }
         Command::Tasks { what: TasksWhat::Run { db } } => {
             let app = open_app(&config, &database_url(&config, &db)).await?;

@@ -329,9 +329,13 @@ fn tto_cli_password() -> &'static str {
 #[test]
 fn help_is_everywhere() {
     let dir = std::env::temp_dir();
-    for args in
-        [&["--help"][..], &["import", "achievements", "--help"], &["audit", "verify", "--help"], &["demo", "--help"]]
-    {
+    for args in [
+        &["--help"][..],
+        &["import", "achievements", "--help"],
+        &["reindex", "--help"],
+        &["audit", "verify", "--help"],
+        &["demo", "--help"],
+    ] {
         let out = tto(args, &dir);
         assert!(out.status.success(), "{args:?}");
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
@@ -463,6 +467,39 @@ async fn import_needs_is_all_or_nothing() {
         // Importing it again is refused as a duplicate.
         let out = tto(&["import", "needs", "good.csv"], &case.dir);
         assert!(!out.status.success() && text(&out).contains("line 2: title:"), "{}", text(&out));
+    }
+    finish(cases).await;
+}
+
+#[tokio::test]
+async fn reindex_rebuilds_the_search_directory() {
+    let cases = cases("reindex").await;
+    for case in &cases {
+        prepare(case).await;
+        std::fs::write(case.dir.join("good.jsonl"), GOOD).unwrap();
+        let out = tto(&["import", "achievements", "good.jsonl"], &case.dir);
+        assert!(out.status.success(), "{}", text(&out));
+        let out = tto(&["reindex", "--search-dir", "idx"], &case.dir);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("indexed 2 records"), "{}", text(&out));
+        assert!(case.dir.join("idx").join("meta.json").exists());
+        // Again over the existing index (and over a corrupt one): the same, from the database.
+        std::fs::write(case.dir.join("idx").join("meta.json"), "not json").unwrap();
+        let out = tto(&["reindex", "--search-dir", "idx", "--database-url", &case.url], &case.dir);
+        assert!(out.status.success() && text(&out).contains("indexed 2 records"), "{}", text(&out));
+        // The index answers: a node opening it finds the records.
+        let store = tto_store::Store::connect(&case.url, &Default::default()).await.unwrap();
+        let app = tto_app::App::new(
+            store,
+            tto_app::policy_files::embedded_policy().unwrap(),
+            tto_app::policy_files::embedded_chains().unwrap(),
+            std::sync::Arc::new(tto_app::SystemClock),
+            tto_app::Settings { search_dir: Some(case.dir.join("idx")), ..tto_app::Settings::default() },
+        );
+        let query = tto_app::search::SearchQuery { text: "陶瓷涂层".into(), limit: 10, ..Default::default() };
+        let found = app.search(&tto_app::Actor::Anonymous, &query).await.unwrap();
+        assert_eq!(found.total, 1, "{found:?}");
+        app.store().close().await;
     }
     finish(cases).await;
 }
