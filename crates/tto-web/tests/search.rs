@@ -194,3 +194,30 @@ on_every_backend!(a_write_on_one_node_is_found_on_another, |t| {
     assert!(other.reindex_search(&|_, _| {}).await.unwrap() >= 1);
     assert_eq!(other.search(&regulator, &query).await.unwrap().total, 1);
 });
+
+on_every_backend!(the_search_page_shows_hits_facets_and_safe_snippets, |t| {
+    let staff = t.token("staff.a").await;
+    let mut input = achievement_json("石墨烯<script>alert(1)</script>散热膜");
+    input["summary"] = json!("石墨烯 <img src=x onerror=alert(2)> 散热 & 导热");
+    let r = t.post("/api/v1/achievements", input, &staff).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    step(t, id, "register", &staff).await;
+    step(t, id, "publish", &staff).await;
+    let page = t.get(&format!("/search?q={}", encode("石墨烯")), &Auth::None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains(&format!("href=\"/achievements/{id}\"")), "{html}");
+    assert!(html.contains("<b>石墨</b>"), "{html}");
+    assert!(!html.contains("<script>alert") && !html.contains("<img src=x"), "{html}");
+    assert!(html.contains("id=\"search-facets\"") && html.contains("kind=achievement"), "{html}");
+    assert!(html.contains("href=\"/search\""), "nav item: {html}");
+    // English page, a facet link followed, and bad input as a message.
+    let en = t.get(&format!("/search?lang=en&q={}&kind=achievement", encode("石墨烯")), &Auth::None).await;
+    assert!(en.text().contains("Achievement"), "{}", en.text());
+    let bad = t.get("/search?q=x&trl_min=12", &Auth::None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text().contains("id=\"search-error\""));
+    let empty = t.get("/search", &Auth::None).await;
+    assert_eq!(empty.status, StatusCode::OK);
+});

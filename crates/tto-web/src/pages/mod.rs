@@ -21,6 +21,7 @@ mod needs;
 pub(crate) mod policy;
 mod releases;
 mod screening;
+mod search;
 
 use askama::Template;
 use axum::Router;
@@ -155,6 +156,7 @@ pub fn router() -> Router<AppState> {
         .route("/monitoring/export.xlsx", get(monitoring::export))
         // -- ip routes end --
         // Enterprise technology needs (supply and demand).
+        .route("/search", get(search::page))
         .route("/needs", get(needs::list).post(needs::create))
         .route("/needs/export.xlsx", get(needs::export))
         .route("/needs/new", get(needs::new_form))
@@ -280,7 +282,7 @@ fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
     deals.push(item("nav.releases", "/releases"));
     groups.push(NavGroup { label: t.s("nav.group.deals").to_string(), items: deals });
     // 供需对接: technology needs, public like the catalogue.
-    let mut matching = vec![item("nav.needs", "/needs")];
+    let mut matching = vec![item("nav.search", "/search"), item("nav.needs", "/needs")];
     if signed_in && actor.can(Permission::NeedManage) {
         matching.push(NavItem { active: current == "/needs/new", ..item("nav.need_new", "/needs/new") });
     }
