@@ -93,6 +93,8 @@ on_every_backend!(filters_facets_and_needs, |t| {
     let q = format!("q={}", encode("导热"));
     // The draft need is not public yet.
     assert!(ids(&search(t, &q, &Auth::None).await, "need").is_empty());
+    assert!(ids(&search(t, &q, &staff).await, "need").is_empty());
+    assert_eq!(ids(&search(t, &format!("{q}&kind=need"), &exchange).await, "need"), vec![need_id]);
     let r = t.post(&format!("/api/v1/needs/{need_id}/publish"), json!({ "version": 1 }), &exchange).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let all = search(t, &q, &Auth::None).await;
