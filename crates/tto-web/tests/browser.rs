@@ -1904,3 +1904,46 @@ async fn an_enterprise_posts_a_need_and_visitors_see_it_without_the_contact() {
     web.shot("public-detail-en").await;
     web.close().await;
 }
+
+#[tokio::test]
+async fn visitor_searches_in_chinese_and_english_and_narrows_by_facet() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    use AchievementAction::{Publish, Register};
+    let graphene = seed_achievement(
+        &t,
+        "UNA",
+        &draft(
+            "高导热石墨烯复合材料",
+            "一种高导热石墨烯复合材料的制备方法，导热系数提高 40%。",
+            &["石墨烯", "导热"],
+            4,
+            "summary_only",
+        ),
+        &[Register, Publish],
+    )
+    .await;
+    seed_achievement(&t, "UNA", &draft("石墨烯草稿成果", "仍在整理中的石墨烯成果。", &["石墨烯"], 5, "public"), &[])
+        .await;
+    let mut web = Web::start("search", t.router.clone()).await;
+    web.goto("/").await;
+    web.click_and_wait(".sidenav a[href='/search']").await;
+    assert_eq!(web.heading().await, "搜索");
+    web.fill("#f-q", "石墨烯").await;
+    web.click_and_wait("form.filters button[type=submit]").await;
+    let hits = web.texts("#search-hits li").await;
+    assert_eq!(hits.len(), 1, "only the published one: {hits:?}");
+    assert!(hits[0].contains("高导热石墨烯复合材料") && hits[0].contains("甲大学"), "{hits:?}");
+    assert!(web.exists("#search-hits .snippet b").await, "the matched words are highlighted");
+    assert!(web.text("#search-facets").await.contains("科技成果 1"));
+    web.shot("results").await;
+    web.click_and_wait("#search-facets a[href*='kind=achievement']").await;
+    assert!(web.path().await.contains("kind=achievement"));
+    assert_eq!(web.texts("#search-hits li").await.len(), 1);
+    web.click_and_wait(&format!("#search-hits a[href='/achievements/{graphene}']")).await;
+    assert_eq!(web.heading().await, "高导热石墨烯复合材料");
+    web.goto("/search?lang=en&q=thermal+conductivity").await;
+    assert_eq!(web.heading().await, "Search");
+    web.shot("english").await;
+    web.close().await;
+    t.cleanup().await;
+}

@@ -164,8 +164,12 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Query(mut pairs): Que
                 .map(|s| safe_snippet(&s.html))
                 .unwrap_or_default(),
             matched: {
-                let mut terms: Vec<&str> = h.matched.iter().map(|(_, term)| term.as_str()).collect();
-                terms.dedup();
+                let mut terms: Vec<&str> = Vec::new();
+                for (_, term) in &h.matched {
+                    if !terms.contains(&term.as_str()) {
+                        terms.push(term);
+                    }
+                }
                 terms.join("、")
             },
         })
