@@ -1943,6 +1943,13 @@ async fn visitor_searches_in_chinese_and_english_and_narrows_by_facet() {
     assert_eq!(web.heading().await, "高导热石墨烯复合材料");
     web.goto("/search?lang=en&q=thermal+conductivity").await;
     assert_eq!(web.heading().await, "Search");
+    // The top bar's box searches from any page.
+    web.goto("/achievements").await;
+    web.fill(".topbar-search input", "石墨烯").await;
+    web.js("document.querySelector('.topbar-search').submit()").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(web.path().await.starts_with("/search?q="), "{}", web.path().await);
+    assert_eq!(web.texts("#search-hits li").await.len(), 1);
     web.shot("english").await;
     web.close().await;
     t.cleanup().await;
