@@ -131,20 +131,6 @@ fn apply_scope(q: &mut Sql, scope: Scope) {
     }
 }
 
-/// Escapes LIKE wildcards so user text matches literally.
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 fn apply_filter(q: &mut Sql, f: &Filter) {
     if let Some(id) = f.institution {
         q.push(" AND a.institution_id = ").bind(id.0);
@@ -176,7 +162,7 @@ fn apply_filter(q: &mut Sql, f: &Filter) {
         q.push(" AND a.major = ").bind(major);
     }
     if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let pattern = like_pattern(text);
+        let pattern = crate::sql::like_pattern(text);
         q.push(" AND (LOWER(a.title) LIKE ")
             .bind(pattern.clone())
             .push(" ESCAPE '\\' OR LOWER(a.summary) LIKE ")

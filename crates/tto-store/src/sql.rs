@@ -149,3 +149,18 @@ impl From<bool> for Arg {
         Arg::Bool(v)
     }
 }
+
+/// A `LIKE` pattern matching `text` anywhere, case-folded, with its wildcards escaped so
+/// user text matches literally (use with `ESCAPE '\\'`).
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}

@@ -126,19 +126,6 @@ fn apply_scope(q: &mut Sql, scope: Scope) {
     }
 }
 
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 fn apply_filter(q: &mut Sql, f: &NeedFilter) {
     if let Some(status) = f.status {
         q.push(" AND n.status = ").bind(status.code());
@@ -152,7 +139,7 @@ fn apply_filter(q: &mut Sql, f: &NeedFilter) {
         q.push(" AND n.institution_id = ").bind(id.0);
     }
     if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let pattern = like_pattern(text);
+        let pattern = crate::sql::like_pattern(text);
         q.push(" AND (LOWER(n.title) LIKE ")
             .bind(pattern.clone())
             .push(" ESCAPE '\\' OR LOWER(n.description) LIKE ")
