@@ -179,6 +179,8 @@ on_every_backend!(pages_need_the_right_role, |t| {
     // The policy page lists every parameter with its grade and marks unverified values.
     let policy = t.get("/policy", &Auth::None).await.text();
     assert!(policy.contains("tto_reward.band") && policy.contains("待确认") && policy.contains("grade-U"));
+    // Weights read as their dimensions' and criteria's names, not codes.
+    assert!(policy.contains("产业化前景 35") && !policy.contains("industrialisation 35"), "criterion labels");
     let bad_day = t.get("/policy?on=someday", &Auth::None).await;
     assert_eq!(bad_day.status, StatusCode::OK);
     assert!(bad_day.text().contains("格式不正确"));

@@ -67,7 +67,16 @@ pub(crate) fn value_lines(t: crate::i18n::T, v: &ParamValue) -> Vec<String> {
         }
         ParamValue::Flag(b) => vec![t.s(if *b { "common.yes" } else { "common.no" }).to_string()],
         ParamValue::Weights(ws) => {
-            ws.iter().map(|w| format!("{} {}", t.code("assessment.dimension", &w.code), w.share)).collect()
+            // Weights name the assessment's dimensions or the pre-filing evaluation's criteria.
+            ws.iter()
+                .map(|w| {
+                    let label = match t.code("assessment.dimension", &w.code) {
+                        same if same == w.code => t.code("evaluation.criterion", &w.code),
+                        label => label,
+                    };
+                    format!("{label} {}", w.share)
+                })
+                .collect()
         }
         // Category lists name cost categories or pricing routes.
         ParamValue::Categories(cs) => cs
