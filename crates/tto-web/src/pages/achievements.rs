@@ -535,7 +535,7 @@ pub async fn detail(
     };
     let timeline = timeline_rows(&state, &ctx, AchievementId(id)).await;
     let t = ctx.t();
-    let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("notice", v));
+    let notice = super::done_notice(t, &pairs, "notice");
     let mut page = detail_page(&state, &ctx, &view, timeline, notice);
     let institution = view.achievement.institution_id;
     if !view.redacted && ctx.actor.user().is_some() {

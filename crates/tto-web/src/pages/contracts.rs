@@ -532,7 +532,7 @@ pub async fn detail(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     let t = ctx.t();
-    let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("contract.done", v));
+    let notice = super::done_notice(t, &pairs, "contract.done");
     show(&state, &ctx, id, None, FormErrors::default(), notice).await
 }
 

@@ -734,7 +734,7 @@ pub async fn detail(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     let t = ctx.t();
-    let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("deal.done", v));
+    let notice = super::done_notice(t, &pairs, "deal.done");
     show(&state, &ctx, id, FormErrors::default(), notice, None).await
 }
 

@@ -642,7 +642,7 @@ pub async fn detail(
         Err(e) => return fail(&ctx, e),
     };
     let t = ctx.t();
-    let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("disclosure.done", v));
+    let notice = super::done_notice(t, &pairs, "disclosure.done");
     let tl = timeline(&state, &ctx, id).await;
     render(&detail_page(&state, &ctx, &view, tl, untyped(), FormErrors::default(), notice))
 }

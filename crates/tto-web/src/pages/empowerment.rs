@@ -442,7 +442,7 @@ pub async fn detail(
         Err(e) => return fail(&ctx, e),
     };
     let t = ctx.t();
-    let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("empowerment.notice", v));
+    let notice = super::done_notice(t, &pairs, "empowerment.notice");
     let tl = timeline(&state, &ctx, id).await;
     render(&detail_page(&ctx, &view, tl, state.app.today(), FormErrors::default(), notice))
 }

@@ -651,7 +651,7 @@ pub async fn detail(
         Err(e) => return fail(&ctx, e),
     };
     let t = ctx.t();
-    let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("evaluation.done", v));
+    let notice = super::done_notice(t, &pairs, "evaluation.done");
     let tl = timeline(&state, &ctx, id).await;
     let institution = institution_of(&state, &ctx, &view.evaluation).await;
     render(&detail_page(&ctx, &view, institution, tl, Typed::default(), FormErrors::default(), notice))

@@ -666,7 +666,7 @@ pub async fn detail(
         Err(e) => return fail(&ctx, e),
     };
     let t = ctx.t();
-    let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("ip.done", v));
+    let notice = super::done_notice(t, &pairs, "ip.done");
     let tl = timeline(&state, &ctx, id).await;
     render(&detail_page(&state, &ctx, &v, tl, FormErrors::default(), None, notice))
 }

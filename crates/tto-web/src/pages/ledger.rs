@@ -330,7 +330,7 @@ pub async fn detail(
     let t = ctx.t();
     match state.app.ledger_view(&ctx.actor, AchievementId(id)).await {
         Ok(v) => {
-            let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("ledger.notice", v));
+            let notice = super::done_notice(t, &pairs, "ledger.notice");
             let conv =
                 ConversionDraft { mode: "licence".into(), occurred_on: date(state.app.today()), ..Default::default() };
             render(&detail_page(

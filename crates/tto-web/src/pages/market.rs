@@ -311,7 +311,7 @@ async fn market_page(
 
 pub async fn market(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<Vec<(String, String)>>) -> Response {
     let t = ctx.t();
-    let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("market.done", v));
+    let notice = super::done_notice(t, &pairs, "market.done");
     market_page(&state, &ctx, None, notice).await
 }
 

@@ -333,6 +333,12 @@ fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
     groups
 }
 
+/// The flash notice a page shows after a redirect with `?done=CODE`: the message
+/// `{prefix}.{CODE}`.
+pub(crate) fn done_notice(t: T, pairs: &[(String, String)], prefix: &str) -> Option<String> {
+    pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code(prefix, v))
+}
+
 /// The audit history of one record as (time, action label, actor) rows, newest first; empty
 /// when the actor may not read the audit trail.
 pub(crate) async fn record_history(

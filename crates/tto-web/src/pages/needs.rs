@@ -483,7 +483,7 @@ pub async fn detail(
         Err(e) => return fail(&ctx, e),
     };
     let t = ctx.t();
-    let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("needs.done", v));
+    let notice = super::done_notice(t, &pairs, "needs.done");
     render(&detail_page(&state, &ctx, &view, FormErrors::default(), notice).await)
 }
 

@@ -256,7 +256,7 @@ pub async fn detail(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     let t = ctx.t();
-    let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("release.done", v));
+    let notice = super::done_notice(t, &pairs, "release.done");
     show(&state, &ctx, id, FormErrors::default(), notice).await
 }
 

@@ -492,7 +492,7 @@ pub async fn detail(
         Err(e) => return fail(&ctx, e),
     };
     let t = ctx.t();
-    let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| t.code("screening.done", v));
+    let notice = super::done_notice(t, &pairs, "screening.done");
     render(&detail_page(&state, &ctx, &v, FormErrors::default(), Typed::default(), notice).await)
 }
 
