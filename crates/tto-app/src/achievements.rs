@@ -2,7 +2,8 @@
 
 use tto_domain::achievement::{AchievementDraft, OwnershipPeriodDraft, original_ownership, validate_ownership};
 use tto_domain::{
-    Achievement, AchievementAction, AchievementFields, AchievementId, AchievementStatus, InstitutionId, Violation,
+    Achievement, AchievementAction, AchievementFields, AchievementId, AchievementStatus, ChainCode, InstitutionId,
+    Violation,
 };
 use tto_store::achievements::{self as repo, Filter, NewAchievement, Page, Row, Sort};
 use tto_store::audit::{self, AuditEvent};
@@ -36,6 +37,9 @@ pub struct AchievementView {
     pub can_edit: bool,
     /// Lifecycle actions this actor may take now.
     pub actions: Vec<AchievementAction>,
+    /// The industrial chain the text suggests and the record does not have yet, for those
+    /// who may edit it to confirm.
+    pub suggested_chain: Option<ChainCode>,
 }
 
 /// What the shared insert step needs.
@@ -136,6 +140,7 @@ impl App {
         } else {
             Vec::new()
         };
+        let suggested_chain = if can_edit { self.suggested_chain(&achievement) } else { None };
         let achievement = if full_access { achievement } else { redact(achievement) };
         Ok(AchievementView {
             achievement,
@@ -143,6 +148,7 @@ impl App {
             redacted: !full_access,
             can_edit,
             actions,
+            suggested_chain,
         })
     }
 
@@ -285,6 +291,48 @@ impl App {
 
     /// Moves an achievement through its lifecycle. `expected_version`, when given, guards
     /// against acting on a stale page.
+    /// The chain an achievement's title, keywords and summary suggest most, if the record
+    /// does not have it yet.
+    pub fn suggested_chain(&self, a: &Achievement) -> Option<ChainCode> {
+        let f = &a.fields;
+        let text = format!("{} {} {}", f.title, f.keywords.join(" "), f.summary);
+        self.chains().suggest(&text).into_iter().find(|c| !f.chains.contains(c))
+    }
+
+    /// Adds the suggested chain to an achievement (staff confirm what the text suggests).
+    pub async fn confirm_achievement_chain(
+        &self,
+        actor: &Actor,
+        id: AchievementId,
+        expected_version: i64,
+    ) -> Result<Achievement> {
+        actor.require(Permission::AchievementEdit)?;
+        let mut tx = self.store().write(actor.audit_actor(), self.now()).await?;
+        let before = repo::get(&mut tx, Scope::All, id).await.map_err(not_found)?;
+        actor.require_for(Permission::AchievementEdit, before.institution_id)?;
+        if before.version != expected_version {
+            return Err(AppError::conflict("version", Violation::StaleVersion));
+        }
+        let no_suggestion = || {
+            AppError::conflict(
+                "chains",
+                Violation::Rule { code: "no_suggestion", detail: "there is no chain to confirm".into() },
+            )
+        };
+        let chain = self.suggested_chain(&before).ok_or_else(no_suggestion)?;
+        if before.fields.chains.len() >= tto_domain::achievement::CHAINS_MAX {
+            return Err(AppError::field(
+                "chains",
+                Violation::OutOfRange { min: "0".into(), max: tto_domain::achievement::CHAINS_MAX.to_string() },
+            ));
+        }
+        let mut after = before.clone();
+        after.fields.chains.push(chain);
+        let saved = repo::update(&mut tx, &before, before.version, after, "achievement.confirm_chain").await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
     pub async fn transition_achievement(
         &self,
         actor: &Actor,

@@ -69,6 +69,8 @@ tto_domain::code_enum! {
         NeedManage => "need.manage",
         NeedImport => "need.import",
         NeedContact => "need.contact",
+        MatchRead => "match.read",
+        MatchManage => "match.manage",
     }
 }
 
@@ -164,6 +166,30 @@ pub const MATRIX: &[(Permission, &[(Role, Reach)])] = &[
     (P::NeedImport, &[(R::PlatformAdmin, All), (R::Enterprise, Own), (R::ExchangeOperator, Own)]),
     // "Via the platform" contacts: technology managers and the platform make contact.
     (P::NeedContact, &[(R::PlatformAdmin, All), (R::TechManager, All), (R::ExchangeOperator, All)]),
+    // The brokering pipeline of need × achievement pairs. "Own" reaches the pairs whose need
+    // or achievement is the institution's, and those the user is the assigned manager of.
+    (
+        P::MatchRead,
+        &[
+            (R::PlatformAdmin, All),
+            (R::Regulator, All),
+            (R::ExchangeOperator, All),
+            (R::TtoAdmin, Own),
+            (R::TtoStaff, Own),
+            (R::TechManager, Own),
+            (R::Enterprise, Own),
+        ],
+    ),
+    (
+        P::MatchManage,
+        &[
+            (R::PlatformAdmin, All),
+            (R::ExchangeOperator, All),
+            (R::TtoAdmin, Own),
+            (R::TtoStaff, Own),
+            (R::TechManager, Own),
+        ],
+    ),
     (
         P::TokenManage,
         &[

@@ -23,6 +23,7 @@ pub mod institutions;
 pub mod ip;
 pub mod ledger;
 pub mod market;
+pub mod matching;
 pub mod notices;
 pub mod policy_files;
 pub mod releases;

@@ -507,6 +507,11 @@ impl App {
     }
 }
 
+/// How many distinct terms the analyzer finds in `text`.
+pub(crate) fn distinct_terms(text: &str) -> usize {
+    analyzer().terms(text).into_iter().collect::<HashSet<_>>().len()
+}
+
 fn field_name(f: Field) -> &'static str {
     f.name()
 }

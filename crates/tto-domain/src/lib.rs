@@ -23,6 +23,7 @@ pub mod exemption;
 pub mod institution;
 pub mod ip;
 pub mod ledger;
+pub mod matching;
 pub mod money;
 pub mod monitoring;
 pub mod notice;

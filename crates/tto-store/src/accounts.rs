@@ -105,6 +105,20 @@ pub async fn list_users(db: &mut impl Conn, scope: Scope) -> Result<Vec<UserReco
     Ok(users)
 }
 
+/// Active users holding `role` in their institution, by institution and name.
+pub async fn active_users_with_role(db: &mut impl Conn, role: &str) -> Result<Vec<UserRecord>> {
+    let mut q = Sql::new(USER_COLUMNS);
+    q.push(" WHERE status = 'active' AND id IN (SELECT m.user_id FROM membership m WHERE m.role = ")
+        .bind(role.to_string())
+        .push(" AND m.institution_id = app_user.institution_id) ORDER BY institution_id, username");
+    let rows = q.fetch_all(db.conn()).await?;
+    let mut users = Vec::with_capacity(rows.len());
+    for row in &rows {
+        users.push(user_from(db, row).await?);
+    }
+    Ok(users)
+}
+
 pub struct NewUser<'a> {
     pub institution_id: InstitutionId,
     pub username: &'a str,

@@ -25,6 +25,7 @@ pub mod institutions;
 pub mod ip;
 pub mod ledger;
 pub mod market;
+pub mod matching;
 mod migrations;
 pub mod notices;
 pub mod releases;

@@ -8,6 +8,7 @@
 pub mod api;
 mod context;
 mod error;
+mod explain;
 mod filters;
 mod format;
 pub mod i18n;

@@ -427,6 +427,14 @@ on_every_backend!(openapi_describes_every_route_and_every_route_answers, |t| {
         "/api/v1/needs/{id}",
         "/api/v1/needs/{id}/{step}",
         "/api/v1/search",
+        "/api/v1/needs/{id}/matches",
+        "/api/v1/needs/{id}/managers",
+        "/api/v1/achievements/{id}/matches",
+        "/api/v1/achievements/{id}/confirm_chain",
+        "/api/v1/matches",
+        "/api/v1/matches/feedback",
+        "/api/v1/matches/{id}",
+        "/api/v1/matches/{id}/{step}",
     ];
     let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
     documented.sort();

@@ -32,6 +32,7 @@ const SECRET_PATENT: &str = "甲的专利申请";
 /// need whose contact is given only through the platform.
 const SECRET_NEED: &str = "戊代企业的需求草稿";
 const SECRET_NEED_CONTACT: &str = "需求联系人戊";
+const SECRET_MATCH: &str = "甲戊对接密谈备注";
 
 struct Fixture {
     draft_id: i64,
@@ -71,6 +72,7 @@ struct Fixture {
     exc: i64,
     need_draft: i64,
     need_published: i64,
+    match_id: i64,
 }
 
 /// A need the exchange collected for an enterprise.
@@ -266,6 +268,14 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
     let need_published = need.json()["id"].as_i64().unwrap();
     let r = t.post(&format!("/api/v1/needs/{need_published}/publish"), json!({ "version": 1 }), &exchange).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let m = t
+        .post(
+            "/api/v1/matches",
+            json!({ "need_id": need_published, "achievement_id": pid, "note": SECRET_MATCH }),
+            &staff,
+        )
+        .await;
+    assert_eq!(m.status, StatusCode::CREATED, "{}", m.text());
     (
         Fixture {
             draft_id,
@@ -298,6 +308,7 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
             exc: t.institution("EXC").await.0,
             need_draft: need_draft.json()["id"].as_i64().unwrap(),
             need_published,
+            match_id: m.json()["id"].as_i64().unwrap(),
         },
         staff,
     )
@@ -363,7 +374,13 @@ fn body_for(path: &str, method: &Method, f: &Fixture) -> Option<Value> {
         let mut v = body_for_needs(path);
         v["contact_phone"] = json!("13900009999");
         v
-    } else if path.starts_with("/api/v1/needs/{id}/") {
+    } else if path.starts_with("/api/v1/needs/{id}/") || path.ends_with("/confirm_chain") {
+        json!({ "version": 1 })
+    } else if path == "/api/v1/matches/feedback" {
+        json!({ "need_id": f.need_published, "achievement_id": f.published_id, "verdict": "reject" })
+    } else if path == "/api/v1/matches" {
+        json!({ "need_id": f.need_published, "achievement_id": f.published_id })
+    } else if path.starts_with("/api/v1/matches/{id}/") {
         json!({ "version": 1 })
     } else if path == "/api/v1/distributions/preview" {
         distribution_case("外人")
@@ -562,6 +579,13 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                     .collect()
             } else if path.starts_with("/api/v1/ip-rights/{id}") {
                 vec![path.replace("{id}", &f.ip_id.to_string())]
+            } else if path.starts_with("/api/v1/matches/{id}") {
+                ["contact", "drop", "assign_manager"]
+                    .iter()
+                    .map(|s| path.replace("{id}", &f.match_id.to_string()).replace("{step}", s))
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect()
             } else if path.starts_with("/api/v1/needs/{id}") {
                 let steps = ["publish", "match", "close", "withdraw", "confirm_chain"];
                 [f.need_draft, f.need_published]
@@ -628,6 +652,7 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                         SECRET_PATENT,
                         SECRET_NEED,
                         SECRET_NEED_CONTACT,
+                        SECRET_MATCH,
                         "13800001111",
                     ] {
                         assert!(!text.contains(secret), "{who} {method} {target} leaked {secret}: {text}");
@@ -643,6 +668,7 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                         "/api/v1/evaluations/{id}",
                         "/api/v1/screening-rounds/{id}",
                         "/api/v1/ip-rights/{id}",
+                        "/api/v1/matches/{id}",
                     ];
                     if method == Method::GET && internal.iter().any(|p| path.starts_with(p)) {
                         assert!(

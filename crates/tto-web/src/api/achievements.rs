@@ -135,6 +135,9 @@ pub struct AchievementDto {
     pub redacted: bool,
     /// Lifecycle actions the caller may take now.
     pub allowed_actions: Vec<String>,
+    /// The industrial chain the text suggests and the record lacks (for those who may edit
+    /// it; `POST /api/v1/achievements/{id}/confirm_chain` adds it).
+    pub suggested_chain: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -220,11 +223,14 @@ pub fn dto(a: &Achievement, institution_name: &str, redacted: bool, actions: &[A
         updated_at: rfc3339(a.updated_at),
         redacted,
         allowed_actions: actions.iter().map(|a| a.code().to_string()).collect(),
+        suggested_chain: None,
     }
 }
 
 fn view_dto(v: &AchievementView) -> AchievementDto {
-    dto(&v.achievement, &v.institution_name, v.redacted, &v.actions)
+    let mut d = dto(&v.achievement, &v.institution_name, v.redacted, &v.actions);
+    d.suggested_chain = v.suggested_chain.as_ref().map(|c| c.as_str().to_string());
+    d
 }
 
 /// Input for creating or replacing an achievement.
@@ -464,6 +470,35 @@ pub async fn update(
         .await
         .map_err(|e| ctx.api_error(e))?;
     let view = state.app.achievement(&ctx.actor, AchievementId(id)).await.map_err(|e| ctx.api_error(e))?;
+    Ok(Json(view_dto(&view)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmChainInput {
+    pub version: i64,
+}
+
+/// Add the industrial chain the achievement's text suggests (`suggested_chain`).
+#[utoipa::path(
+    post, path = "/api/v1/achievements/{id}/confirm_chain", tag = "achievements",
+    params(("id" = i64, Path)),
+    request_body = ConfirmChainInput,
+    responses(
+        (status = 200, body = AchievementDto), (status = 404, body = ErrorBody),
+        (status = 409, description = "No suggestion to confirm, or stale version", body = ErrorBody),
+    ),
+    security(("token" = []), ("session" = []))
+)]
+pub async fn confirm_chain(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Body(input): Body<ConfirmChainInput>,
+) -> Result<Json<AchievementDto>, ApiError> {
+    let app = &state.app;
+    app.confirm_achievement_chain(&ctx.actor, AchievementId(id), input.version).await.map_err(|e| ctx.api_error(e))?;
+    let view = app.achievement(&ctx.actor, AchievementId(id)).await.map_err(|e| ctx.api_error(e))?;
     Ok(Json(view_dto(&view)))
 }
 

@@ -66,3 +66,14 @@ pub type Pairs = Vec<(String, String)>;
 pub fn param<'a>(pairs: &'a Pairs, name: &str) -> Option<&'a str> {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.trim().is_empty())
 }
+
+/// A query parameter that must be a non-negative whole number, if given.
+pub fn number(lang: crate::i18n::Lang, pairs: &Pairs, name: &str) -> Result<Option<i64>, ApiError> {
+    param(pairs, name)
+        .map(|v| {
+            v.trim().parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                ApiError::bad_field(lang, name, &Violation::InvalidFormat { expected: "positive_integer" })
+            })
+        })
+        .transpose()
+}

@@ -17,6 +17,7 @@ pub(crate) mod ip;
 mod json;
 pub(crate) mod ledger;
 mod market;
+pub(crate) mod matching;
 mod me;
 pub(crate) mod needs;
 mod policy;
@@ -57,6 +58,7 @@ use crate::AppState;
         (name = "evaluations", description = "Pre-filing evaluations and screening rounds scored by reviewers (measure 六)"),
         (name = "ip", description = "IP records, annuities and reminders, monitoring of major achievements, the patent-conversion programme (measure 六)"),
         (name = "needs", description = "Enterprise technology needs (企业技术需求, measure 十五): post, publish, import; contact per policy"),
+        (name = "matching", description = "Supply-demand matching (供需匹配, measure 十五): explained candidates both ways, managers for a need, feedback, the brokering pipeline"),
         (name = "search", description = "Search achievements and technology needs (Chinese and English), with facets and highlighted snippets"),
         (name = "distribution", description = "Income distribution, rewards and tax (measures 十一, 十六): the preview calculator, distributions, the university's rule, income and expenses"),
     )
@@ -86,6 +88,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(achievements::list, achievements::create))
         .routes(routes!(achievements::get_one, achievements::update))
         .routes(routes!(achievements::transition))
+        .routes(routes!(achievements::confirm_chain))
         .routes(routes!(achievements::timeline))
         .routes(routes!(institutions::list, institutions::create))
         .routes(routes!(institutions::get_one, institutions::update))
@@ -164,6 +167,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(needs::get_one, needs::update))
         .routes(routes!(needs::step))
         .routes(routes!(search::search))
+        .routes(routes!(matching::need_matches))
+        .routes(routes!(matching::need_managers))
+        .routes(routes!(matching::achievement_matches))
+        .routes(routes!(matching::list, matching::create))
+        .routes(routes!(matching::feedback))
+        .routes(routes!(matching::get_one))
+        .routes(routes!(matching::step))
         // Uploads may be larger than the other bodies.
         .merge(
             OpenApiRouter::new()

@@ -11,7 +11,7 @@ use tto_domain::tech_need::{NeedAction, NeedDraft, NeedStatus};
 use tto_domain::{InstitutionId, Money, Violation};
 use utoipa::{IntoParams, ToSchema};
 
-use super::json::{Body, Decimalish, Pairs, param};
+use super::json::{Body, Decimalish, Pairs, number, param};
 use crate::AppState;
 use crate::context::Ctx;
 use crate::error::{ApiError, ErrorBody, FieldDetail};
@@ -208,16 +208,6 @@ pub struct ListParams {
     offset: Option<i64>,
     /// At most 500 (default 100).
     limit: Option<i64>,
-}
-
-fn number(lang: crate::i18n::Lang, pairs: &Pairs, name: &str) -> Result<Option<i64>, ApiError> {
-    param(pairs, name)
-        .map(|v| {
-            v.trim().parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                ApiError::bad_field(lang, name, &Violation::InvalidFormat { expected: "positive_integer" })
-            })
-        })
-        .transpose()
 }
 
 /// Needs the caller may see: published needs of everyone, and the caller's own in any status.

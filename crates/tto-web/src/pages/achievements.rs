@@ -392,6 +392,8 @@ struct DetailPage {
     created: String,
     updated: String,
     agreements: Vec<AgreementLink>,
+    /// The chain the text suggests (for those who may edit), or "".
+    suggested_chain: String,
     can_empower: bool,
     can_see_ledger: bool,
     /// (id, title, route, status) of the deals converting this achievement.
@@ -497,6 +499,11 @@ fn detail_page(
         created: datetime(a.created_at),
         updated: datetime(a.updated_at),
         agreements: Vec::new(),
+        suggested_chain: v
+            .suggested_chain
+            .as_ref()
+            .map(|c| crate::explain::chain_label(state.app.chains(), t, c.as_str()))
+            .unwrap_or_default(),
         can_empower: false,
         can_see_ledger: false,
         deals: Vec::new(),
@@ -633,6 +640,20 @@ pub async fn transition(
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     match state.app.transition_achievement(&ctx.actor, AchievementId(id), version, action).await {
         Ok(_) => see_other(&format!("/achievements/{id}?done={}", action.code())),
+        Err(e) => fail(&ctx, e),
+    }
+}
+
+/// `POST /achievements/{id}/confirm_chain`: adds the suggested industrial chain.
+pub async fn confirm_chain(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm,
+) -> Response {
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    match state.app.confirm_achievement_chain(&ctx.actor, AchievementId(id), version).await {
+        Ok(_) => see_other(&format!("/achievements/{id}?done=confirm_chain")),
         Err(e) => fail(&ctx, e),
     }
 }

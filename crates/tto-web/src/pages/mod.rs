@@ -16,6 +16,7 @@ mod home;
 mod ip;
 mod ledger;
 mod market;
+mod matching;
 mod monitoring;
 mod needs;
 pub(crate) mod policy;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/achievements/{id}", get(achievements::detail).post(achievements::update))
         .route("/achievements/{id}/edit", get(achievements::edit_form))
         .route("/achievements/{id}/transition", post(achievements::transition))
+        .route("/achievements/{id}/confirm_chain", post(achievements::confirm_chain))
         .route("/policy", get(policy::page))
         .route("/institutions", get(admin::institutions))
         .route("/institutions/export.xlsx", get(admin::institutions_export))
@@ -163,6 +165,13 @@ pub fn router() -> Router<AppState> {
         .route("/needs/import", get(needs::import_form).post(needs::import))
         .route("/needs/{id}", get(needs::detail).post(needs::update))
         .route("/needs/{id}/edit", get(needs::edit_form))
+        .route("/needs/{id}/matches", get(matching::need_matches))
+        .route("/achievements/{id}/matches", get(matching::achievement_matches))
+        .route("/matches", get(matching::list).post(matching::create))
+        .route("/matches/export.xlsx", get(matching::export))
+        .route("/matches/feedback", post(matching::feedback))
+        .route("/matches/{id}", get(matching::detail))
+        .route("/matches/{id}/{step}", post(matching::step))
         .route("/needs/{id}/{step}", post(needs::step))
         // -- needs routes end --
         .route("/audit", get(admin::audit))
@@ -285,6 +294,9 @@ fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
     let mut matching = vec![item("nav.search", "/search"), item("nav.needs", "/needs")];
     if signed_in && actor.can(Permission::NeedManage) {
         matching.push(NavItem { active: current == "/needs/new", ..item("nav.need_new", "/needs/new") });
+    }
+    if signed_in && actor.can(Permission::MatchRead) {
+        matching.push(item("nav.matches", "/matches"));
     }
     groups.push(NavGroup { label: t.s("nav.group.matching").to_string(), items: matching });
     let mut distribution = Vec::new();
