@@ -176,14 +176,30 @@ fn query_text(title: &str, keywords: &[String], text: &str) -> String {
 
 /// Relevance relative to the best candidate, scaled by how many distinct query terms the
 /// candidate has (all of them, up to eight, for full marks).
-fn lexical(score: f32, best: f32, matched: &[MatchedTerm], query_terms: usize) -> f64 {
+fn lexical(score: f32, best: f32, matched: &[(&'static str, String)], query_terms: usize) -> f64 {
     if best <= 0.0 {
         return 0.0;
     }
-    let distinct: HashSet<&str> = matched.iter().map(|t| t.term.as_str()).collect();
+    let distinct: HashSet<&str> = matched.iter().map(|(_, term)| term.as_str()).collect();
     let wanted = query_terms.clamp(1, 8);
     let coverage = (distinct.len() as f64 / wanted as f64).min(1.0);
     f64::from(score / best).min(1.0) * (0.5 + 0.5 * coverage)
+}
+
+/// The matched terms of a hit as the phrases of the candidate's fields they form.
+fn phrases(matched: &[(&'static str, String)], title: &str, keywords: &[String], body: &str) -> Vec<MatchedTerm> {
+    let keywords = keywords.join("；");
+    let mut out = Vec::new();
+    for (field, text) in [("title", title), ("keywords", keywords.as_str()), ("body", body)] {
+        let terms: HashSet<&str> = matched.iter().filter(|(f, _)| *f == field).map(|(_, t)| t.as_str()).collect();
+        if terms.is_empty() {
+            continue;
+        }
+        for term in crate::search::matched_phrases(text, &terms) {
+            out.push(MatchedTerm { field, term });
+        }
+    }
+    out
 }
 
 fn age_years(a: &Achievement, today: time::Date) -> i64 {
@@ -389,15 +405,14 @@ impl App {
                 Err(StoreError::NotFound) => continue,
                 Err(e) => return Err(e.into()),
             };
-            let matched: Vec<MatchedTerm> =
-                h.matched.iter().map(|(field, term)| MatchedTerm { field, term: term.clone() }).collect();
+            let af = &achievement.fields;
             let features = pair_features(
                 PairInput {
                     need: &need,
                     achievement: &achievement,
                     asking: MatchSide::Need,
-                    lexical: lexical(h.score, best, &matched, query_terms),
-                    matched_terms: matched,
+                    lexical: lexical(h.score, best, &h.matched, query_terms),
+                    matched_terms: phrases(&h.matched, &af.title, &af.keywords, &af.summary),
                     preferred: preferred.contains(&achievement.institution_id.0),
                 },
                 self.today(),
@@ -471,15 +486,14 @@ impl App {
             if !matches!(need.status, NeedStatus::Published | NeedStatus::Matched | NeedStatus::InProgress) {
                 continue;
             }
-            let matched: Vec<MatchedTerm> =
-                h.matched.iter().map(|(field, term)| MatchedTerm { field, term: term.clone() }).collect();
+            let nf = &need.fields;
             let features = pair_features(
                 PairInput {
                     need: &need,
                     achievement: &achievement,
                     asking: MatchSide::Achievement,
-                    lexical: lexical(h.score, best, &matched, query_terms),
-                    matched_terms: matched,
+                    lexical: lexical(h.score, best, &h.matched, query_terms),
+                    matched_terms: phrases(&h.matched, &nf.title, &nf.keywords, &nf.description),
                     preferred: preferred.contains(&need.institution_id.0),
                 },
                 self.today(),
@@ -804,9 +818,17 @@ impl App {
         let best = hits.first().map(|h| h.score).unwrap_or(0.0);
         let (lex, matched) = match hits.iter().find(|h| h.id == target) {
             Some(h) => {
-                let matched: Vec<MatchedTerm> =
-                    h.matched.iter().map(|(field, term)| MatchedTerm { field, term: term.clone() }).collect();
-                (lexical(h.score, best, &matched, crate::search::distinct_terms(&text)), matched)
+                let matched = match side {
+                    MatchSide::Need => {
+                        let f = &achievement.fields;
+                        phrases(&h.matched, &f.title, &f.keywords, &f.summary)
+                    }
+                    MatchSide::Achievement => {
+                        let f = &need.fields;
+                        phrases(&h.matched, &f.title, &f.keywords, &f.description)
+                    }
+                };
+                (lexical(h.score, best, &h.matched, crate::search::distinct_terms(&text)), matched)
             }
             None => (0.0, Vec::new()),
         };
@@ -871,12 +893,30 @@ mod tests {
 
     #[test]
     fn lexical_relevance_needs_coverage_for_full_marks() {
-        let terms =
-            |n: usize| (0..n).map(|i| MatchedTerm { field: "title", term: format!("t{i}") }).collect::<Vec<_>>();
+        let terms = |n: usize| (0..n).map(|i| ("title", format!("t{i}"))).collect::<Vec<_>>();
         assert_eq!(lexical(10.0, 10.0, &terms(8), 20), 1.0);
         assert_eq!(lexical(10.0, 10.0, &terms(2), 4), 0.75);
         assert_eq!(lexical(5.0, 10.0, &terms(0), 4), 0.25);
         assert_eq!(lexical(5.0, 0.0, &terms(3), 4), 0.0);
+    }
+
+    #[test]
+    fn matched_terms_read_as_the_phrases_they_form() {
+        let matched = vec![
+            ("title", "高".to_string()),
+            ("title", "导热".into()),
+            ("title", "石墨".into()),
+            ("title", "烯".into()),
+            ("keywords", "导热".into()),
+        ];
+        // The index reports English terms stemmed, as the analyzer makes them.
+        let mut matched = matched;
+        for word in ["thermal", "conductivity"] {
+            matched.push(("body", crate::search::analyzer().terms(word).remove(0)));
+        }
+        let p = phrases(&matched, "高导热石墨烯薄膜", &["导热".into(), "薄膜".into()], "High thermal conductivity.");
+        let got: Vec<(&str, &str)> = p.iter().map(|m| (m.field, m.term.as_str())).collect();
+        assert_eq!(got, vec![("title", "高导热石墨烯"), ("keywords", "导热"), ("body", "thermal conductivity")]);
     }
 
     #[test]

@@ -144,7 +144,7 @@ pub(crate) struct SearchService {
     state: tokio::sync::Mutex<Follower>,
 }
 
-fn analyzer() -> Analyzer {
+pub(crate) fn analyzer() -> Analyzer {
     static ANALYZER: OnceLock<Analyzer> = OnceLock::new();
     ANALYZER.get_or_init(|| Analyzer::new(AnalyzerSettings::default())).clone()
 }
@@ -505,6 +505,36 @@ impl App {
         }
         Ok((filters, kinds))
     }
+}
+
+/// The runs of `text` made of `matched` terms — overlapping, adjacent or space-separated
+/// terms joined — in text order, without repeats and without single characters: what a
+/// reader recognises ("高导热石墨烯复合材料", not "高、导热、石墨、烯").
+pub(crate) fn matched_phrases(text: &str, matched: &HashSet<&str>) -> Vec<String> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    analyzer().for_each_token(text, |t| {
+        if matched.contains(t.term.as_str()) {
+            spans.push((t.from, t.to));
+        }
+    });
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (from, to) in spans {
+        match merged.last_mut() {
+            Some(last) if from <= last.1 || text.get(last.1..from).is_some_and(|gap| gap.trim().is_empty()) => {
+                last.1 = last.1.max(to);
+            }
+            _ => merged.push((from, to)),
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (from, to) in merged {
+        let phrase = text.get(from..to).unwrap_or_default().trim().to_string();
+        if phrase.chars().count() > 1 && !out.contains(&phrase) {
+            out.push(phrase);
+        }
+    }
+    out
 }
 
 /// How many distinct terms the analyzer finds in `text`.

@@ -150,5 +150,42 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
             .map_err(err)?;
         app.transition_need(&exchange, need.id, need.version, NeedAction::Publish).await.map_err(err)?;
     }
+    seed_matches(app, &enterprise).await
+}
+
+/// The enterprise accepts the best achievement for each of its published needs; the
+/// platform assigns the demo technology manager and moves two pairs along the pipeline.
+async fn seed_matches(app: &App, enterprise: &Actor) -> anyhow::Result<()> {
+    use tto_domain::matching::{FeedbackVerdict, MatchAction};
+    let system = Actor::system("demo");
+    let manager = app.users(&system).await.map_err(err)?.into_iter().find(|u| u.username == "manager").map(|u| u.id);
+    let filter = tto_app::tech_needs::NeedFilter {
+        status: Some(tto_domain::tech_need::NeedStatus::Published),
+        ..Default::default()
+    };
+    let needs = app.list_needs(enterprise, &filter, 0, 100).await.map_err(err)?.rows;
+    let own = enterprise.institution_id();
+    for (i, row) in needs.iter().filter(|r| Some(r.institution_id) == own).enumerate() {
+        let matches = app.need_matches(enterprise, row.id, 3).await.map_err(err)?;
+        let Some(best) = matches.candidates.first() else { continue };
+        let achievement = best.counterpart.id;
+        let Some(m) = app
+            .match_feedback(enterprise, row.id, achievement, FeedbackVerdict::Accept, Some("与我司需求高度相关"))
+            .await
+            .map_err(err)?
+        else {
+            continue;
+        };
+        let m = app.assign_match_manager(&system, m.id, m.version, manager).await.map_err(err)?;
+        let steps: &[MatchAction] = match i {
+            0 => &[MatchAction::Contact, MatchAction::Negotiate],
+            1 => &[MatchAction::Contact],
+            _ => &[],
+        };
+        let mut version = m.version;
+        for step in steps {
+            version = app.match_step(&system, m.id, version, *step, None).await.map_err(err)?.version;
+        }
+    }
     Ok(())
 }

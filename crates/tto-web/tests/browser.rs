@@ -1954,3 +1954,99 @@ async fn visitor_searches_in_chinese_and_english_and_narrows_by_facet() {
     web.close().await;
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_enterprise_sees_explained_matches_and_the_tto_works_the_pipeline() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    use AchievementAction::{Publish, Register};
+    let graphene = seed_achievement(
+        &t,
+        "UNA",
+        &draft(
+            "高导热石墨烯复合材料",
+            "一种高导热石墨烯复合材料的制备方法，导热系数提高 40%。",
+            &["石墨烯", "导热"],
+            4,
+            "summary_only",
+        ),
+        &[Register, Publish],
+    )
+    .await;
+    seed_achievement(
+        &t,
+        "UNA",
+        &draft("石墨烯改性防腐涂层", "石墨烯改性环氧防腐涂层，耐盐雾 3000 小时。", &["石墨烯", "涂层"], 6, "public"),
+        &[Register, Publish],
+    )
+    .await;
+    let enterprise = Actor::User(t.app.sign_in("enterprise", common::PASSWORD, "test").await.unwrap().user);
+    let need = t
+        .app
+        .create_need(
+            &enterprise,
+            None,
+            &tto_domain::tech_need::NeedDraft {
+                title: "电子设备高导热石墨烯散热材料".into(),
+                description: "5G 基站功放散热需要高导热石墨烯复合材料，导热系数提高三成以上，可批量制备。".into(),
+                chains: vec!["new_materials".into()],
+                discipline: Some("材料科学与工程".into()),
+                deadline: Some("2027-06-30".into()),
+                contact_policy: "public".into(),
+                contact_name: "王工".into(),
+                contact_phone: Some("13800001111".into()),
+                trl_min: Some("3".into()),
+                trl_max: Some("6".into()),
+                keywords: vec!["石墨烯".into(), "导热".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    t.app
+        .transition_need(&enterprise, need.id, need.version, tto_domain::tech_need::NeedAction::Publish)
+        .await
+        .unwrap();
+
+    let mut web = Web::start("matching", t.router.clone()).await;
+    web.sign_in("enterprise", common::PASSWORD).await;
+    web.goto(&format!("/needs/{}", need.id)).await;
+    web.click_and_wait("#see-matches").await;
+    assert_eq!(web.heading().await, "匹配成果");
+    let candidates = web.texts("#match-candidates > li").await;
+    assert_eq!(candidates.len(), 2, "{candidates:?}");
+    assert!(candidates[0].contains("高导热石墨烯复合材料"), "the best first: {candidates:?}");
+    assert!(candidates[0].contains("共同关键词：石墨烯、导热") && candidates[0].contains("同属产业链：新材料"));
+    web.shot("need-matches").await;
+    web.click_and_wait("#match-candidates > li:first-child button[data-action=accept]").await;
+    assert!(web.body_text().await.contains("已接受推荐"), "{}", web.body_text().await);
+    assert!(web.text("#match-candidates > li:first-child").await.contains("已接受"));
+    web.shot("accepted").await;
+    web.sign_out().await;
+
+    // The university's TTO sees the need for its achievement and works the pair.
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto(&format!("/achievements/{graphene}")).await;
+    web.click_and_wait("#see-matches").await;
+    assert!(web.text("#match-candidates").await.contains("电子设备高导热石墨烯散热材料"));
+    assert!(web.text("#match-enterprises").await.contains("丙企业"));
+    web.shot("achievement-matches").await;
+    web.click_and_wait(".sidenav a[href='/matches']").await;
+    let rows = web.texts("#matches tbody tr").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    web.click_and_wait("#matches tbody tr:first-child td:nth-child(2) a").await;
+    assert_eq!(web.text("#match-status").await, "推荐");
+    assert!(web.text("#match-why").await.contains("共同关键词"));
+    web.find("#match-managers input[type=radio]").await.click().await.unwrap();
+    web.click_and_wait("button[data-action=assign_manager]").await;
+    assert_eq!(web.text("#match-manager").await, "manager 用户");
+    web.fill("#note-contact", "已电话联系双方").await;
+    web.click_and_wait("button[data-action=contact]").await;
+    assert_eq!(web.text("#match-status").await, "已联系");
+    web.shot("pipeline-detail").await;
+    let page = web.path().await.split('?').next().unwrap().to_string();
+    web.goto(&format!("{page}?lang=en")).await;
+    assert_eq!(web.text("#match-status").await, "Contacted");
+    web.shot("pipeline-detail-en").await;
+    web.close().await;
+    t.cleanup().await;
+}

@@ -106,7 +106,11 @@ fn candidate_view(state: &AppState, t: T, side: Option<MatchSide>, c: &Candidate
         title: p.title.clone(),
         institution: p.enterprise_name.clone().unwrap_or_else(|| p.institution_name.clone()),
         chains: p.chains.iter().map(|c| chain_label(state.app.chains(), t, c.as_str())).collect::<Vec<_>>().join("、"),
-        trl: p.trl.map(|l| format!("TRL {l}")).unwrap_or_default(),
+        trl: match (p.kind, p.trl) {
+            (tto_app::search::SearchKind::Need, Some(l)) => format!("TRL ≥ {l}"),
+            (_, Some(l)) => format!("TRL {l}"),
+            (_, None) => String::new(),
+        },
         score: c.score,
         score_badge: score_badge(c.score),
         reasons: match_reasons(t, state.app.chains(), &c.features),
