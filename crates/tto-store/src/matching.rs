@@ -382,11 +382,10 @@ pub async fn manager_cases(db: &mut impl Conn) -> Result<Vec<ManagerCase>> {
     let mut cases = Vec::with_capacity(rows.len());
     for row in &rows {
         let need_id = i64_col(row, "need_id")?;
-        if !chains_of.contains_key(&need_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = chains_of.entry(need_id) {
             let mut c = Sql::new("SELECT chain FROM tech_need_chain WHERE need_id = ");
             c.bind(need_id).push(" ORDER BY chain");
-            let chains = c.fetch_all(db.conn()).await?.iter().map(|r| str_col(r, "chain")).collect::<Result<_>>()?;
-            chains_of.insert(need_id, chains);
+            slot.insert(c.fetch_all(db.conn()).await?.iter().map(|r| str_col(r, "chain")).collect::<Result<_>>()?);
         }
         let status = str_col(row, "status")?;
         cases.push(ManagerCase {

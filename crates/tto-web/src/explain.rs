@@ -1,18 +1,19 @@
 //! Matching explanations in words: the features of a match (`tto_domain::matching`) as
 //! short sentences in the reader's language, shared by the API and the pages.
 
-use tto_domain::ChainTaxonomy;
 use tto_domain::matching::{ManagerFeatures, MatchFeatures, TrlFit};
+use tto_domain::{ChainTaxonomy, IndustrialChain};
 
 use crate::i18n::T;
 
-/// The name of an industrial chain in the reader's language (the code if it is unknown).
+/// The name of an industrial chain in the reader's language.
+pub(crate) fn chain_name(t: T, c: &IndustrialChain) -> String {
+    if t.lang_code() == "en" { c.name_en.clone() } else { c.name_zh.clone() }
+}
+
+/// The name of the chain with this code in the reader's language (the code if it is unknown).
 pub(crate) fn chain_label(chains: &ChainTaxonomy, t: T, code: &str) -> String {
-    match chains.get(code) {
-        Some(c) if t.lang_code() == "en" => c.name_en.clone(),
-        Some(c) => c.name_zh.clone(),
-        None => code.to_string(),
-    }
+    chains.get(code).map(|c| chain_name(t, c)).unwrap_or_else(|| code.to_string())
 }
 
 fn joined(t: T, items: impl IntoIterator<Item = String>) -> String {

@@ -224,7 +224,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
         ),
         chains: with_any(
             choices(
-                state.app.chains().all().iter().map(|c| (c.code.as_str(), chain_name(&ctx, c))),
+                state.app.chains().all().iter().map(|c| (c.code.as_str(), crate::explain::chain_name(ctx.t(), c))),
                 &[chain_sel.as_str()],
             ),
             filter.chain.is_none(),
@@ -250,13 +250,6 @@ pub fn list_title(ctx: &Ctx) -> &'static str {
         t.s("achievements.title")
     } else {
         t.s("achievements.catalogue")
-    }
-}
-
-fn chain_name(ctx: &Ctx, c: &tto_domain::IndustrialChain) -> String {
-    match ctx.lang {
-        crate::i18n::Lang::Zh => c.name_zh.clone(),
-        crate::i18n::Lang::En => c.name_en.clone(),
     }
 }
 
@@ -443,7 +436,7 @@ fn detail_page(
                     .app
                     .chains()
                     .get(c.as_str())
-                    .map(|chain| chain_name(ctx, chain))
+                    .map(|chain| crate::explain::chain_name(ctx.t(), chain))
                     .unwrap_or_else(|| c.as_str().to_string())
             })
             .collect(),
@@ -894,7 +887,7 @@ fn form_page(
             &[v.confidentiality.as_str()],
         ),
         chains: choices(
-            state.app.chains().all().iter().map(|c| (c.code.as_str(), chain_name(ctx, c))),
+            state.app.chains().all().iter().map(|c| (c.code.as_str(), crate::explain::chain_name(ctx.t(), c))),
             &v.chains.iter().map(String::as_str).collect::<Vec<_>>(),
         ),
         contributor_rows: rows,

@@ -500,13 +500,6 @@ fn size_label(bytes: i64) -> String {
     }
 }
 
-fn chain_name(ctx: &Ctx, c: &tto_domain::IndustrialChain) -> String {
-    match ctx.lang {
-        crate::i18n::Lang::Zh => c.name_zh.clone(),
-        crate::i18n::Lang::En => c.name_en.clone(),
-    }
-}
-
 struct Typed {
     return_comments: String,
     reject_reason: String,
@@ -614,7 +607,7 @@ fn detail_page(
             .iter()
             .map(|c| Choice {
                 value: c.code.as_str().to_string(),
-                label: chain_name(ctx, c),
+                label: crate::explain::chain_name(ctx.t(), c),
                 selected: accept.chains.iter().any(|x| x == c.code.as_str()),
             })
             .collect(),

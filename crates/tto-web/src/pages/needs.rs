@@ -45,14 +45,6 @@ fn budget(t: T, min: Option<Money>, max: Option<Money>) -> String {
     }
 }
 
-fn chain_name(state: &AppState, t: T, code: &str) -> String {
-    match state.app.chains().get(code) {
-        Some(c) if t.lang_code() == "en" => c.name_en.clone(),
-        Some(c) => c.name_zh.clone(),
-        None => code.to_string(),
-    }
-}
-
 fn list_of(text: &str) -> Vec<String> {
     text.split([',', '，', '|', ';', '；', '、']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }
@@ -136,7 +128,12 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
                 id: r.id,
                 title: r.title.clone(),
                 enterprise: r.enterprise_name.clone().unwrap_or_else(|| r.institution_name.clone()),
-                chains: r.chains.iter().map(|c| chain_name(&state, t, c.as_str())).collect::<Vec<_>>().join("、"),
+                chains: r
+                    .chains
+                    .iter()
+                    .map(|c| crate::explain::chain_label(state.app.chains(), t, c.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("、"),
                 budget: budget(t, r.budget_min, r.budget_max),
                 deadline: r.deadline.map(date).unwrap_or_else(|| "—".into()),
                 status: t.code("needs.status", r.status.code()),
@@ -155,7 +152,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query<V
         chains: std::iter::once(any(t, filter.chain.is_none()))
             .chain(state.app.chains().all().iter().map(|c| Choice {
                 value: c.code.as_str().into(),
-                label: chain_name(&state, t, c.code.as_str()),
+                label: crate::explain::chain_label(state.app.chains(), t, c.code.as_str()),
                 selected: filter.chain.as_deref() == Some(c.code.as_str()),
             }))
             .collect(),
@@ -191,7 +188,13 @@ pub async fn export(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query
                 Cell::Int(r.id),
                 Cell::Text(r.title.clone()),
                 Cell::Text(r.enterprise_name.clone().unwrap_or_else(|| r.institution_name.clone())),
-                Cell::Text(r.chains.iter().map(|c| chain_name(&state, t, c.as_str())).collect::<Vec<_>>().join("、")),
+                Cell::Text(
+                    r.chains
+                        .iter()
+                        .map(|c| crate::explain::chain_label(state.app.chains(), t, c.as_str()))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                ),
                 Cell::Text(r.budget_min.map(Money::to_plain).unwrap_or_default()),
                 Cell::Text(r.budget_max.map(Money::to_plain).unwrap_or_default()),
                 Cell::Text(r.deadline.map(date).unwrap_or_default()),
@@ -262,7 +265,7 @@ fn form_page(
             .iter()
             .map(|c| Choice {
                 value: c.code.as_str().into(),
-                label: chain_name(state, t, c.code.as_str()),
+                label: crate::explain::chain_label(state.app.chains(), t, c.code.as_str()),
                 selected: draft.chains.iter().any(|d| d == c.code.as_str()),
             })
             .collect(),
@@ -427,7 +430,11 @@ async fn detail_page(
         .crumb(f.title.clone(), format!("/needs/{}", n.id));
     layout.notice = notice;
     let dash = || "—".to_string();
-    let suggested = n.suggested_chain.as_ref().map(|c| chain_name(state, t, c.as_str())).unwrap_or_default();
+    let suggested = n
+        .suggested_chain
+        .as_ref()
+        .map(|c| crate::explain::chain_label(state.app.chains(), t, c.as_str()))
+        .unwrap_or_default();
     DetailPage {
         layout,
         id: n.id,
@@ -439,7 +446,7 @@ async fn detail_page(
         enterprise: f.enterprise_name.clone().unwrap_or_else(|| n.institution_name.clone()),
         credit_code: f.enterprise_credit_code.as_ref().map(|c| c.as_str().to_string()).unwrap_or_default(),
         submitted_by: n.institution_name.clone(),
-        chains: f.chains.iter().map(|c| chain_name(state, t, c.as_str())).collect(),
+        chains: f.chains.iter().map(|c| crate::explain::chain_label(state.app.chains(), t, c.as_str())).collect(),
         suggested_confirmed: n.suggested_chain.as_ref().is_some_and(|c| f.chains.contains(c)),
         suggested,
         can_confirm_chain: v.can_confirm_chain,

@@ -60,14 +60,6 @@ fn status_label(t: T, kind: SearchKind, code: &str) -> String {
     }
 }
 
-fn chain_label(state: &AppState, t: T, code: &str) -> String {
-    match state.app.chains().get(code) {
-        Some(c) if t.lang_code() == "en" => c.name_en.clone(),
-        Some(c) => c.name_zh.clone(),
-        None => code.to_string(),
-    }
-}
-
 /// The current query string with `key` set to `value` (or removed when `None`), page reset.
 fn href_with(pairs: &[(String, String)], key: &str, value: Option<&str>) -> String {
     let mut parts: Vec<String> = pairs
@@ -132,7 +124,9 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Query(mut pairs): Que
     };
     page.facets = vec![
         group("search.facet.kind", "kind", &results.facets.kinds, &|v| t.s(&format!("search.kind.{v}")).to_string()),
-        group("search.facet.chain", "chain", &results.facets.chains, &|v| chain_label(&state, t, v)),
+        group("search.facet.chain", "chain", &results.facets.chains, &|v| {
+            crate::explain::chain_label(state.app.chains(), t, v)
+        }),
         group("search.facet.status", "status", &results.facets.statuses, &|v| {
             let kind = if matches!(v, "published" | "matched" | "in_progress" | "closed") {
                 SearchKind::Need
