@@ -39,6 +39,7 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(5, "0005", "distribution"),
     embedded!(6, "0006", "ip_evaluation"),
     embedded!(7, "0007", "tech_needs"),
+    embedded!(9, "0009", "events"),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
