@@ -563,6 +563,9 @@ impl App {
                 for (achievement, score, terms) in
                     self.achievement_matches(&text, chain.as_deref(), &universities, CANDIDATES_PER_NEED).await?
                 {
+                    // Single characters (烯, 高 …) explain nothing when longer words matched.
+                    let words: Vec<String> = terms.iter().filter(|t| t.chars().count() > 1).cloned().collect();
+                    let terms = if words.is_empty() { terms } else { words };
                     found.push((need.id, party.clone(), achievement, score, terms));
                 }
             }

@@ -193,7 +193,7 @@ pub async fn export(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query
         .collect();
     let headers: Vec<String> = [
         "events.number",
-        "field.title",
+        "events.event_title",
         "events.kind_label",
         "events.chain",
         "events.date",
