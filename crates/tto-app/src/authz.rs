@@ -71,6 +71,9 @@ tto_domain::code_enum! {
         NeedContact => "need.contact",
         MatchRead => "match.read",
         MatchManage => "match.manage",
+        EventRead => "event.read",
+        EventManage => "event.manage",
+        EventRegister => "event.register",
     }
 }
 
@@ -190,6 +193,23 @@ pub const MATRIX: &[(Permission, &[(Role, Reach)])] = &[
             (R::TechManager, Own),
         ],
     ),
+    // Handshake events (measures 六, 十五). Events are public once registration opens (anyone
+    // reads them without this permission); it widens reading to the organiser's drafts, the
+    // proposed agenda and the outcomes, or to every event.
+    (
+        P::EventRead,
+        &[
+            (R::PlatformAdmin, All),
+            (R::Regulator, All),
+            (R::TtoAdmin, Own),
+            (R::TtoStaff, Own),
+            (R::ExchangeOperator, Own),
+        ],
+    ),
+    // Organisers: a university's TTO, the technology exchange, the platform (any event).
+    (P::EventManage, &[(R::PlatformAdmin, All), (R::TtoAdmin, Own), (R::TtoStaff, Own), (R::ExchangeOperator, Own)]),
+    // Invited institutions register (or decline) for themselves.
+    (P::EventRegister, &[(R::TtoAdmin, Own), (R::TtoStaff, Own), (R::Enterprise, Own), (R::ExchangeOperator, Own)]),
     (
         P::TokenManage,
         &[

@@ -17,6 +17,7 @@ pub mod disclosures;
 pub mod distributions;
 pub mod empowerment;
 mod error;
+pub mod events;
 pub mod evidence;
 pub mod import;
 pub mod institutions;

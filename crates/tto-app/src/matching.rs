@@ -163,7 +163,7 @@ fn check_note(field: &str, note: Option<&str>) -> Result<Option<String>> {
 }
 
 /// The query a record is matched with: its title, its keywords and the start of its text.
-fn query_text(title: &str, keywords: &[String], text: &str) -> String {
+pub(crate) fn query_text(title: &str, keywords: &[String], text: &str) -> String {
     let mut q = String::from(title);
     for k in keywords {
         q.push(' ');
@@ -184,6 +184,32 @@ fn lexical(score: f32, best: f32, matched: &[(&'static str, String)], query_term
     let wanted = query_terms.clamp(1, 8);
     let coverage = (distinct.len() as f64 / wanted as f64).min(1.0);
     f64::from(score / best).min(1.0) * (0.5 + 0.5 * coverage)
+}
+
+/// The features of a need × achievement pair that a search with the need's
+/// [`query_text`] found (score `hit_score` of the best `best`), seen from the need's side.
+/// Shared with the agenda of handshake events, so both rank pairs alike.
+pub(crate) fn need_side_features(
+    need: &Need,
+    achievement: &Achievement,
+    hit: (f32, f32, &[(&'static str, String)]),
+    query_terms: usize,
+    preferred: bool,
+    today: time::Date,
+) -> MatchFeatures {
+    let (hit_score, best, matched) = hit;
+    let f = &achievement.fields;
+    pair_features(
+        PairInput {
+            need,
+            achievement,
+            asking: MatchSide::Need,
+            lexical: lexical(hit_score, best, matched, query_terms),
+            matched_terms: phrases(matched, &f.title, &f.keywords, &f.summary),
+            preferred,
+        },
+        today,
+    )
 }
 
 /// The matched terms of a hit as the phrases of the candidate's fields they form.

@@ -551,3 +551,38 @@ fn sorted(counts: BTreeMap<String, usize>) -> Vec<(String, usize)> {
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     v
 }
+
+impl App {
+    /// Public achievements of `institutions` (in `chain`, when given) matching `text`, best
+    /// first, as (achievement id, score, matched (field, term)): the candidates of an event's agenda
+    /// (`events.rs`). The index is brought up to date first.
+    pub(crate) async fn event_achievement_hits(
+        &self,
+        text: &str,
+        chain: Option<&str>,
+        institutions: &[InstitutionId],
+        limit: usize,
+    ) -> Result<Vec<(i64, f32, Vec<(&'static str, String)>)>> {
+        let ready = {
+            let mut st = self.search_service().state.lock().await;
+            self.follow(&mut st).await?.1
+        };
+        let kind = SearchKind::Achievement.code();
+        let filters = Filters {
+            kinds: vec![kind.to_string()],
+            chains: chain.map(str::to_string).into_iter().collect(),
+            institutions: institutions.iter().map(|i| i.0.to_string()).collect(),
+            visibilities: vec![format!("{kind}|public")],
+            ..Filters::default()
+        };
+        let request = SearchRequest { text, filters, limit, offset: 0, explain: true };
+        let hits = ready.index.search(&request).map_err(internal)?;
+        Ok(hits
+            .into_iter()
+            .filter_map(|h| {
+                let id = h.id.strip_prefix("achievement:")?.parse::<i64>().ok()?;
+                Some((id, h.score, h.matched.into_iter().map(|t| (field_name(t.field), t.term)).collect()))
+            })
+            .collect())
+    }
+}

@@ -5,6 +5,7 @@ mod bench;
 mod config;
 mod demo;
 mod demo_deals;
+mod demo_events;
 mod demo_ip;
 mod demo_needs;
 mod transfer;
@@ -471,6 +472,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 }
                 demo_ip::seed(&seeding).await.context("demo disclosures, evaluations and IP")?;
                 demo_needs::seed(&seeding).await.context("demo technology needs")?;
+                demo_events::seed(&seeding).await.context("demo handshake event")?;
             } else if achievements.is_some() {
                 bail!("{} already holds data; add --fresh to rebuild it with a different size", db_path.display());
             } else {

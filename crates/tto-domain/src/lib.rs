@@ -19,6 +19,7 @@ pub mod disclosure;
 pub mod distribution;
 pub mod empowerment;
 pub mod evaluation;
+pub mod event;
 pub mod exemption;
 pub mod institution;
 pub mod ip;

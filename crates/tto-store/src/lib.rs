@@ -20,6 +20,7 @@ pub mod deals;
 pub mod disclosures;
 pub mod distributions;
 pub mod empowerment;
+pub mod events;
 pub mod feed;
 pub mod institutions;
 pub mod ip;

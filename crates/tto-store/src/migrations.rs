@@ -40,6 +40,7 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(6, "0006", "ip_evaluation"),
     embedded!(7, "0007", "tech_needs"),
     embedded!(8, "0008", "matching"),
+    embedded!(9, "0009", "events"),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

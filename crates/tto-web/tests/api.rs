@@ -435,6 +435,14 @@ on_every_backend!(openapi_describes_every_route_and_every_route_answers, |t| {
         "/api/v1/matches/feedback",
         "/api/v1/matches/{id}",
         "/api/v1/matches/{id}/{step}",
+        "/api/v1/events",
+        "/api/v1/events/{id}",
+        "/api/v1/events/{id}/{step}",
+        "/api/v1/events/{id}/participants",
+        "/api/v1/events/{id}/participants/{participant}/registration",
+        "/api/v1/events/{id}/agenda",
+        "/api/v1/events/{id}/meetings/{meeting}/outcome",
+        "/api/v1/events/{id}/outcomes",
     ];
     let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
     documented.sort();

@@ -2050,3 +2050,131 @@ async fn an_enterprise_sees_explained_matches_and_the_tto_works_the_pipeline() {
     web.close().await;
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_organiser_runs_a_handshake_event_from_invitations_to_outcomes() {
+    let t = common::TestApp::on(tto_store::testing::TestDb::sqlite().await).await;
+    use AchievementAction::{Publish, Register};
+    let system = Actor::system("test");
+    let heat = ["石墨烯", "导热"];
+    seed_achievement(
+        &t,
+        "UNA",
+        &draft("高导热石墨烯复合膜", "石墨烯导热膜的制备方法，导热系数提高 40%。", &heat, 5, "public"),
+        &[Register, Publish],
+    )
+    .await;
+    seed_achievement(
+        &t,
+        "UNA",
+        &draft("石墨烯导热界面材料", "低热阻石墨烯导热界面材料。", &heat, 4, "public"),
+        &[Register, Publish],
+    )
+    .await;
+    seed_achievement(
+        &t,
+        "UNB",
+        &draft("导热石墨烯泡沫", "三维石墨烯泡沫导热骨架。", &heat, 4, "public"),
+        &[Register, Publish],
+    )
+    .await;
+    let ent = t.institution("ENT").await;
+    for title in ["功率器件石墨烯散热材料", "电池包导热石墨烯垫片"] {
+        let need = tto_domain::tech_need::NeedDraft {
+            title: title.into(),
+            description: "寻求高导热石墨烯复合材料，导热系数提高 30% 以上。".into(),
+            chains: vec!["new_materials".into()],
+            contact_policy: "via_platform".into(),
+            contact_name: "王工".into(),
+            contact_phone: Some("13800001111".into()),
+            keywords: vec!["石墨烯".into(), "导热".into()],
+            ..Default::default()
+        };
+        let n = t.app.create_need(&system, Some(ent), &need).await.unwrap();
+        t.app.transition_need(&system, n.id, n.version, tto_domain::tech_need::NeedAction::Publish).await.unwrap();
+    }
+    // The exchange collected a need for an enterprise it names: a second delegation.
+    let exchange = t.institution("EXC").await;
+    let collected = tto_domain::tech_need::NeedDraft {
+        title: "基站芯片石墨烯导热膜".into(),
+        description: "基站功放芯片散热，寻求石墨烯导热膜，导热系数 1500 W/mK 以上。".into(),
+        chains: vec!["new_materials".into()],
+        contact_policy: "via_platform".into(),
+        contact_name: "交易所专员".into(),
+        contact_phone: Some("13800002222".into()),
+        keywords: vec!["石墨烯".into(), "导热膜".into()],
+        enterprise_name: Some("天津某某通信设备有限公司".into()),
+        ..Default::default()
+    };
+    let n = t.app.create_need(&system, Some(exchange), &collected).await.unwrap();
+    t.app.transition_need(&system, n.id, n.version, tto_domain::tech_need::NeedAction::Publish).await.unwrap();
+    let mut web = Web::start("events", t.router.clone()).await;
+    web.sign_in("staff.a", common::PASSWORD).await;
+    web.goto("/events").await;
+    web.shot("empty").await;
+    web.click_and_wait(".sidenav a[href='/events/new']").await;
+    web.fill("#title", "新材料产业链校企对接会").await;
+    web.fill("#venue", "天津市科技大厦 3 楼").await;
+    web.set_date("#date", "2026-11-29").await;
+    web.fill("#slot_count", "3").await;
+    web.fill("#tables", "2").await;
+    // A handshake event needs its chain.
+    web.click_and_wait("form.form button[type=submit]").await;
+    assert!(web.text(".error-summary").await.contains("产业链"), "{}", web.body_text().await);
+    web.shot("form-errors").await;
+    web.select("#chain", "new_materials").await;
+    web.click_and_wait("form.form button[type=submit]").await;
+    assert_eq!(web.text("#event-status").await, "草稿", "{}", web.body_text().await);
+    let page = web.path().await.split('?').next().unwrap().to_string();
+    let id: i64 = page.trim_start_matches("/events/").parse().unwrap();
+    // Invitations: the enterprise and both universities.
+    for short in ["ENT", "EXC", "UNA", "UNB"] {
+        let institution = t.institution(short).await;
+        web.select("#invite-institution", &institution.0.to_string()).await;
+        web.click_and_wait("button[data-action=invite]").await;
+    }
+    assert_eq!(web.texts("#participants tbody tr").await.len(), 4);
+    web.click_and_wait("button[data-action=open_registration]").await;
+    assert_eq!(web.text("#event-status").await, "报名中");
+    // The organiser records the registrations it took by phone.
+    let view = t.app.event(&system, id).await.unwrap();
+    for (p, who) in view.participants.iter().zip(["周总", "钱专员", "刘主任", "赵主任"]) {
+        web.fill(&format!("#attendee-{}", p.id), who).await;
+        web.click_and_wait(&format!("button[data-action='register-{}']", p.id)).await;
+    }
+    assert!(web.text("#participants").await.contains("赵主任"));
+    web.shot("registered").await;
+    // The platform proposes the agenda.
+    web.click_and_wait("button[data-action=propose]").await;
+    assert!(web.exists("#agenda-proposed").await, "{}", web.body_text().await);
+    let grid = web.text("#agenda-grid").await;
+    assert!(grid.contains("09:30–09:50") && grid.contains("功率器件石墨烯散热材料"), "{grid}");
+    assert!(grid.contains("天津某某通信设备有限公司"), "the collected need has its meetings: {grid}");
+    web.shot("agenda-proposed").await;
+    web.click_and_wait("button[data-action=publish_agenda]").await;
+    assert_eq!(web.text("#event-status").await, "日程已发布");
+    // An outcome: held, with a deal.
+    let meeting = t.app.event(&system, id).await.unwrap().meetings[0].id;
+    web.select(&format!("#outcome-{meeting}"), "held").await;
+    web.find(&format!("#meeting-{meeting} input[name=deal]")).await.click().await.unwrap();
+    web.fill(&format!("#notes-{meeting}"), "签订合作意向书").await;
+    web.click_and_wait(&format!("button[data-action='record-{meeting}']")).await;
+    let summary = web.text("#outcome-summary").await;
+    assert!(summary.contains("达成签约"), "{summary}");
+    assert_eq!(t.app.event_outcomes(&system, id).await.unwrap().deals, 1);
+    web.shot("outcomes").await;
+    web.goto(&format!("{page}?lang=en")).await;
+    web.shot("outcomes-en").await;
+    web.goto(&format!("{page}?lang=zh")).await;
+    web.sign_out().await;
+    // Visitors see the published agenda, not the outcomes or the attendees.
+    web.goto(&page).await;
+    assert!(web.exists("#agenda-grid").await);
+    let body = web.body_text().await;
+    assert!(!body.contains("签订合作意向书") && !body.contains("周总"), "{body}");
+    web.shot("public").await;
+    web.goto("/events").await;
+    web.shot("list").await;
+    web.close().await;
+    t.cleanup().await;
+}

@@ -33,6 +33,9 @@ const SECRET_PATENT: &str = "甲的专利申请";
 const SECRET_NEED: &str = "戊代企业的需求草稿";
 const SECRET_NEED_CONTACT: &str = "需求联系人戊";
 const SECRET_MATCH: &str = "甲戊对接密谈备注";
+/// A draft handshake event of UNA, and the attendee UNA registered for its open event.
+const SECRET_EVENT: &str = "甲的草稿对接会";
+const SECRET_ATTENDEE: &str = "甲的参会人";
 
 struct Fixture {
     draft_id: i64,
@@ -73,6 +76,10 @@ struct Fixture {
     need_draft: i64,
     need_published: i64,
     match_id: i64,
+    /// Events of UNA: a draft, and one open for registration with UNA registered.
+    event_draft: i64,
+    event_open: i64,
+    event_participant: i64,
 }
 
 /// A need the exchange collected for an enterprise.
@@ -276,6 +283,24 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
         )
         .await;
     assert_eq!(m.status, StatusCode::CREATED, "{}", m.text());
+    let event_draft = t.post("/api/v1/events", event_json(SECRET_EVENT), &staff).await;
+    assert_eq!(event_draft.status, StatusCode::CREATED, "{}", event_draft.text());
+    let event_open =
+        t.post("/api/v1/events", event_json("甲的公开对接会"), &staff).await.json()["id"].as_i64().unwrap();
+    let invited =
+        t.post(&format!("/api/v1/events/{event_open}/participants"), json!({ "institution_id": una }), &staff).await;
+    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text());
+    let event_participant = invited.json()["id"].as_i64().unwrap();
+    let r = t.post(&format!("/api/v1/events/{event_open}/open_registration"), json!({ "version": 1 }), &staff).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = t
+        .post(
+            &format!("/api/v1/events/{event_open}/participants/{event_participant}/registration"),
+            json!({ "attendee_name": SECRET_ATTENDEE }),
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     (
         Fixture {
             draft_id,
@@ -309,9 +334,18 @@ async fn fixture(t: &common::TestApp) -> (Fixture, Auth) {
             need_draft: need_draft.json()["id"].as_i64().unwrap(),
             need_published,
             match_id: m.json()["id"].as_i64().unwrap(),
+            event_draft: event_draft.json()["id"].as_i64().unwrap(),
+            event_open,
+            event_participant,
         },
         staff,
     )
+}
+
+/// A handshake event on new materials (today is 2026-11-29).
+fn event_json(title: &str) -> Value {
+    json!({ "title": title, "kind": "handshake", "chain": "new_materials", "date": "2026-12-10", "venue": "x",
+            "first_slot_start": "09:00", "slot_minutes": 20, "slot_count": 3, "tables": 2 })
 }
 
 /// A licence income of 10,000 yuan for one contributor.
@@ -370,7 +404,21 @@ fn body_for(path: &str, method: &Method, f: &Fixture) -> Option<Value> {
     if *method == Method::GET || *method == Method::DELETE {
         return None;
     }
-    Some(if path.starts_with("/api/v1/needs") && !path.ends_with("{step}") {
+    Some(if path == "/api/v1/events" {
+        event_json("外来活动")
+    } else if path == "/api/v1/events/{id}" {
+        let mut v = event_json("外来篡改");
+        v["version"] = json!(1);
+        v
+    } else if path.ends_with("/participants") && path.starts_with("/api/v1/events") {
+        json!({ "institution_id": f.ent })
+    } else if path.ends_with("/registration") && path.starts_with("/api/v1/events") {
+        json!({ "attendee_name": "外人" })
+    } else if path.ends_with("/outcome") && path.starts_with("/api/v1/events") {
+        json!({ "version": 1, "outcome": "held", "deal": true, "notes": "外来" })
+    } else if path.starts_with("/api/v1/events/{id}/") {
+        json!({ "version": 1 })
+    } else if path.starts_with("/api/v1/needs") && !path.ends_with("{step}") {
         let mut v = body_for_needs(path);
         v["contact_phone"] = json!("13900009999");
         v
@@ -596,6 +644,23 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect()
+            } else if path.starts_with("/api/v1/events/{id}") {
+                let steps = ["open_registration", "publish_agenda", "hold", "cancel"];
+                [f.event_draft, f.event_open]
+                    .iter()
+                    .flat_map(|id| {
+                        steps.iter().map(move |s| {
+                            path.replace("{id}", &id.to_string())
+                                .replace("{step}", s)
+                                .replace("{participant}", &f.event_participant.to_string())
+                                .replace("{meeting}", "1")
+                        })
+                    })
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect()
+            } else if path == "/api/v1/events" {
+                vec![path.clone(), format!("{path}?institution_id={}", f.una), format!("{path}?status=draft")]
             } else if path == "/api/v1/needs" {
                 vec![path.clone(), format!("{path}?institution_id={}", f.exc), format!("{path}?q=%E6%88%8A")]
             } else if path == "/api/v1/search" {
@@ -654,6 +719,8 @@ on_every_backend!(no_route_returns_or_changes_another_institutions_data, |t| {
                         SECRET_NEED_CONTACT,
                         SECRET_MATCH,
                         "13800001111",
+                        SECRET_EVENT,
+                        SECRET_ATTENDEE,
                     ] {
                         assert!(!text.contains(secret), "{who} {method} {target} leaked {secret}: {text}");
                     }

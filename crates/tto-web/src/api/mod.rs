@@ -12,6 +12,7 @@ pub(crate) mod deals;
 pub(crate) mod disclosures;
 pub(crate) mod distributions;
 mod empowerment;
+pub(crate) mod events;
 mod institutions;
 pub(crate) mod ip;
 mod json;
@@ -59,6 +60,7 @@ use crate::AppState;
         (name = "ip", description = "IP records, annuities and reminders, monitoring of major achievements, the patent-conversion programme (measure 六)"),
         (name = "needs", description = "Enterprise technology needs (企业技术需求, measure 十五): post, publish, import; contact per policy"),
         (name = "matching", description = "Supply-demand matching (供需匹配, measure 十五): explained candidates both ways, managers for a need, feedback, the brokering pipeline"),
+        (name = "events", description = "Handshake events (校企对接活动, measures 六, 十五): invitations, registration, the proposed matchmaking agenda, outcomes"),
         (name = "search", description = "Search achievements and technology needs (Chinese and English), with facets and highlighted snippets"),
         (name = "distribution", description = "Income distribution, rewards and tax (measures 十一, 十六): the preview calculator, distributions, the university's rule, income and expenses"),
     )
@@ -174,6 +176,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(matching::feedback))
         .routes(routes!(matching::get_one))
         .routes(routes!(matching::step))
+        .routes(routes!(events::list, events::create))
+        .routes(routes!(events::get_one, events::update))
+        .routes(routes!(events::step))
+        .routes(routes!(events::invite))
+        .routes(routes!(events::register))
+        .routes(routes!(events::agenda, events::propose))
+        .routes(routes!(events::record_outcome))
+        .routes(routes!(events::outcomes))
         // Uploads may be larger than the other bodies.
         .merge(
             OpenApiRouter::new()

@@ -11,6 +11,7 @@ mod disclosures;
 mod distributions;
 mod empowerment;
 mod evaluations;
+mod events;
 mod finance;
 mod home;
 mod ip;
@@ -174,6 +175,18 @@ pub fn router() -> Router<AppState> {
         .route("/matches/{id}/{step}", post(matching::step))
         .route("/needs/{id}/{step}", post(needs::step))
         // -- needs routes end --
+        // Handshake events (校企对接活动).
+        .route("/events", get(events::list).post(events::create))
+        .route("/events/export.xlsx", get(events::export))
+        .route("/events/new", get(events::new_form))
+        .route("/events/{id}", get(events::detail).post(events::update))
+        .route("/events/{id}/edit", get(events::edit_form))
+        .route("/events/{id}/invite", post(events::invite))
+        .route("/events/{id}/agenda", post(events::propose))
+        .route("/events/{id}/participants/{participant}/register", post(events::register))
+        .route("/events/{id}/meetings/{meeting}/outcome", post(events::record_outcome))
+        .route("/events/{id}/{step}", post(events::step))
+        // -- events routes end --
         .route("/audit", get(admin::audit))
         .route("/audit/export.xlsx", get(admin::audit_export))
 }
@@ -297,6 +310,10 @@ fn navigation(actor: &Actor, t: T, current: &str) -> Vec<NavGroup> {
     }
     if signed_in && actor.can(Permission::MatchRead) {
         matching.push(item("nav.matches", "/matches"));
+    }
+    matching.push(item("nav.events", "/events"));
+    if signed_in && actor.can(Permission::EventManage) {
+        matching.push(NavItem { active: current == "/events/new", ..item("nav.event_new", "/events/new") });
     }
     groups.push(NavGroup { label: t.s("nav.group.matching").to_string(), items: matching });
     let mut distribution = Vec::new();
