@@ -560,12 +560,11 @@ impl SearchIndex {
         let terms = self.query_terms(req.text);
         let mut weighted = self.weighted_terms(&terms);
         let searcher = self.reader.searcher();
-        if req.ranking == Ranking::Hybrid && self.expansion.terms > 0 && self.expansion.weight > 0.0 {
-            if let Some(first) = self.text_query(&weighted) {
-                let query = self.filtered(first, &req.filters);
-                let expanded = self.expand(&searcher, &*query, &weighted)?;
-                weighted.extend(expanded);
-            }
+        let expanding = req.ranking == Ranking::Hybrid && self.expansion.terms > 0 && self.expansion.weight > 0.0;
+        if expanding && let Some(first) = self.text_query(&weighted) {
+            let query = self.filtered(first, &req.filters);
+            let expanded = self.expand(&searcher, &*query, &weighted)?;
+            weighted.extend(expanded);
         }
         let Some(text_query) = self.text_query(&weighted) else {
             return Ok(Vec::new());
