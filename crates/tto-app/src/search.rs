@@ -16,7 +16,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use tto_domain::{AchievementId, InstitutionId, Violation};
-use tto_search::{Analyzer, AnalyzerSettings, Field, Filters, OpenOutcome, SearchDoc, SearchIndex, SearchRequest};
+use tto_search::{
+    Analyzer, AnalyzerSettings, Field, Filters, OpenOutcome, Ranking, SearchDoc, SearchIndex, SearchRequest,
+};
 use tto_store::achievements::{self as achievement_repo, Filter as AchievementFilter};
 use tto_store::tech_needs::{self as need_repo, ContactAccess, NeedFilter};
 use tto_store::{Scope, StoreError, feed, institutions};
@@ -379,10 +381,23 @@ impl App {
             let mut st = self.search_service().state.lock().await;
             self.follow(&mut st).await?.1
         };
-        let all = SearchRequest { text, filters: filters.clone(), limit: MAX_MATCHES, offset: 0, explain: false };
+        let all = SearchRequest {
+            text,
+            filters: filters.clone(),
+            limit: MAX_MATCHES,
+            offset: 0,
+            explain: false,
+            ranking: Ranking::Lexical,
+        };
         let matches = ready.index.search(&all).map_err(internal)?;
-        let page_req =
-            SearchRequest { text, filters, limit: query.limit as usize, offset: query.offset as usize, explain: true };
+        let page_req = SearchRequest {
+            text,
+            filters,
+            limit: query.limit as usize,
+            offset: query.offset as usize,
+            explain: true,
+            ranking: Ranking::Lexical,
+        };
         let page = ready.index.search(&page_req).map_err(internal)?;
         let names: HashMap<InstitutionId, String> = {
             let mut r = self.store().reader().await?;
@@ -575,7 +590,7 @@ impl App {
             visibilities: vec![format!("{kind}|public")],
             ..Filters::default()
         };
-        let request = SearchRequest { text, filters, limit, offset: 0, explain: true };
+        let request = SearchRequest { text, filters, limit, offset: 0, explain: true, ranking: Ranking::Lexical };
         let hits = ready.index.search(&request).map_err(internal)?;
         Ok(hits
             .into_iter()

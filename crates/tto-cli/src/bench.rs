@@ -11,7 +11,10 @@ use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 use tto_search::metrics::{percentile, score_ranking};
-use tto_search::{Analyzer, AnalyzerSettings, Boosts, SearchDoc, SearchIndex, SearchRequest, Segmentation};
+use tto_search::{
+    Analyzer, AnalyzerSettings, Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_SUB_WORD_WEIGHT, ExpansionParams, Ranking,
+    SearchDoc, SearchIndex, SearchRequest, Segmentation,
+};
 
 const ENGINE: &str = "tto-search (tantivy+jieba-rs)";
 
@@ -26,7 +29,7 @@ pub enum BenchWhat {
         #[arg(long)]
         queries: PathBuf,
         #[arg(long, value_enum, default_value = "lexical")]
-        ranking: Ranking,
+        ranking: RankingArg,
         /// Cut-off of the measures.
         #[arg(long, default_value_t = 10)]
         k: usize,
@@ -42,6 +45,12 @@ pub enum BenchWhat {
         /// Technical terms to keep whole, one per line, added to jieba's dictionary.
         #[arg(long)]
         dictionary: Option<PathBuf>,
+        /// Build the index in this directory (memory-mapped, must be empty or missing)
+        /// instead of in memory: for corpora larger than the memory.
+        #[arg(long)]
+        index_dir: Option<PathBuf>,
+        #[command(flatten)]
+        tuning: Tuning,
     },
     /// Write a synthetic corpus of N documents: the real documents, and generated ones made
     /// of real sentences of the same discipline.
@@ -61,11 +70,55 @@ pub enum BenchWhat {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Ranking {
-    /// BM25 over jieba terms with field boosts.
+pub enum RankingArg {
+    /// BM25 over jieba words and sub-words.
     Lexical,
-    /// Lexical and dense-embedding similarity (not implemented yet).
+    /// Lexical, then the query expanded with the terms associated with it in its best
+    /// documents (pseudo-relevance feedback), run again.
     Hybrid,
+}
+
+/// Ranking parameters, for tuning (the defaults are the library's).
+#[derive(clap::Args, Clone, Copy)]
+pub struct Tuning {
+    /// Weight of a sub-word match relative to a word match (0: none).
+    #[arg(long, default_value_t = DEFAULT_SUB_WORD_WEIGHT)]
+    sub_weight: f32,
+    /// Weight of a single-character match relative to a word match (0: none).
+    #[arg(long, default_value_t = DEFAULT_CHAR_WEIGHT)]
+    char_weight: f32,
+    /// Hybrid: feedback documents.
+    #[arg(long)]
+    fb_docs: Option<usize>,
+    /// Hybrid: expansion terms.
+    #[arg(long)]
+    fb_terms: Option<usize>,
+    /// Hybrid: weight of the best expansion term.
+    #[arg(long)]
+    fb_weight: Option<f32>,
+    /// Hybrid: exponent of idf in an expansion term's weight.
+    #[arg(long)]
+    fb_idf: Option<f32>,
+    /// Hybrid: largest document share of an expansion term.
+    #[arg(long)]
+    fb_max_df: Option<f32>,
+    /// Hybrid: fewest feedback documents an expansion term must be in.
+    #[arg(long)]
+    fb_min_docs: Option<u32>,
+}
+
+impl Tuning {
+    fn expansion(&self) -> ExpansionParams {
+        let d = ExpansionParams::default();
+        ExpansionParams {
+            docs: self.fb_docs.unwrap_or(d.docs),
+            terms: self.fb_terms.unwrap_or(d.terms),
+            weight: self.fb_weight.unwrap_or(d.weight),
+            idf_power: self.fb_idf.unwrap_or(d.idf_power),
+            max_df_share: self.fb_max_df.unwrap_or(d.max_df_share),
+            min_docs: self.fb_min_docs.unwrap_or(d.min_docs),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -76,10 +129,18 @@ pub enum SegmentationArg {
 
 pub fn run(what: BenchWhat) -> anyhow::Result<()> {
     match what {
-        BenchWhat::Matching { corpus, queries, ranking, k, json, segmentation, keep_stop_words, dictionary } => {
-            if ranking == Ranking::Hybrid {
-                bail!("--ranking hybrid is not implemented yet; use --ranking lexical");
-            }
+        BenchWhat::Matching {
+            corpus,
+            queries,
+            ranking,
+            k,
+            json,
+            segmentation,
+            keep_stop_words,
+            dictionary,
+            index_dir,
+            tuning,
+        } => {
             if k == 0 {
                 bail!("--k must be at least 1");
             }
@@ -102,7 +163,12 @@ pub fn run(what: BenchWhat) -> anyhow::Result<()> {
                 dictionary,
                 ..AnalyzerSettings::default()
             };
-            let report = matching(&corpus, &queries, settings, k)?;
+            let ranking = match ranking {
+                RankingArg::Lexical => Ranking::Lexical,
+                RankingArg::Hybrid => Ranking::Hybrid,
+            };
+            let setup = Setup { settings, ranking, k, index_dir, tuning };
+            let report = matching(&corpus, &queries, setup)?;
             let out = if json { report.to_json() } else { report.to_table() };
             print!("{out}");
             Ok(())
@@ -167,18 +233,51 @@ pub struct Report {
     tasks: Vec<TaskStats>,
 }
 
-fn matching(corpus: &Path, queries: &Path, settings: AnalyzerSettings, k: usize) -> anyhow::Result<Report> {
+struct Setup {
+    settings: AnalyzerSettings,
+    ranking: Ranking,
+    k: usize,
+    index_dir: Option<PathBuf>,
+    tuning: Tuning,
+}
+
+fn matching(corpus: &Path, queries: &Path, setup: Setup) -> anyhow::Result<Report> {
+    let Setup { settings, ranking, k, index_dir, tuning } = setup;
     // Loading jieba's dictionary happens before the clock starts, as in the peer.
     let analyzer = Analyzer::new(settings);
-    let docs: Vec<CorpusDoc> = read_jsonl(corpus)?;
     let queries: Vec<QueryLine> = read_jsonl(queries)?;
+    let file = std::fs::File::open(corpus).with_context(|| format!("cannot open {}", corpus.display()))?;
+    let mut lines = BufReader::with_capacity(1 << 20, file).lines().enumerate();
 
+    // The corpus is streamed (read, parsed and indexed one document at a time), so a large
+    // one never sits in memory; reading and parsing are inside the clock.
     let started = Instant::now();
-    let index = SearchIndex::in_memory(analyzer)?
-        .with_boosts(Boosts { title: 0.0, keywords: 0.0, body: 1.0 })
-        .with_writer(1, 256 << 20);
-    for d in &docs {
-        index.add(&SearchDoc { id: d.id.clone(), body: d.abstract_.clone(), ..SearchDoc::default() })?;
+    let index = match &index_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            SearchIndex::create_in_dir(dir, analyzer)?
+        }
+        None => SearchIndex::in_memory(analyzer)?,
+    }
+    .with_boosts(Boosts {
+        title: 0.0,
+        keywords: 0.0,
+        body: 1.0,
+        sub_words: tuning.sub_weight,
+        chars: tuning.char_weight,
+    })
+    .with_expansion(tuning.expansion())
+    .with_writer(1, 256 << 20);
+    let mut docs = 0usize;
+    for (i, line) in &mut lines {
+        let line = line.with_context(|| format!("cannot read {}", corpus.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let d: CorpusDoc =
+            serde_json::from_str(&line).with_context(|| format!("{}: line {}", corpus.display(), i + 1))?;
+        index.add(&SearchDoc { id: d.id, body: d.abstract_, ..SearchDoc::default() })?;
+        docs += 1;
     }
     index.commit()?;
     index.optimize()?;
@@ -187,7 +286,7 @@ fn matching(corpus: &Path, queries: &Path, settings: AnalyzerSettings, k: usize)
     let mut tasks: Vec<TaskStats> = Vec::new();
     for q in &queries {
         let t = Instant::now();
-        let hits = index.search(&SearchRequest { limit: k, ..SearchRequest::new(&q.text) })?;
+        let hits = index.search(&SearchRequest { limit: k, ranking, ..SearchRequest::new(&q.text) })?;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         let ranked: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
         let relevant: HashSet<&str> = q.relevant.iter().map(String::as_str).collect();
@@ -215,7 +314,7 @@ fn matching(corpus: &Path, queries: &Path, settings: AnalyzerSettings, k: usize)
             stats.latencies_ms.push(ms);
         }
     }
-    Ok(Report { docs: docs.len(), build_s, peak_rss_mib: peak_rss_mib(), tasks })
+    Ok(Report { docs, build_s, peak_rss_mib: peak_rss_mib(), tasks })
 }
 
 /// Peak resident memory of this process (VmHWM), in MiB; 0 where /proc is missing.

@@ -107,6 +107,23 @@ impl Analyzer {
         }
     }
 
+    /// Calls `emit` with every term of `text` and, after each Chinese word, its characters
+    /// and character bigrams as **sub-word terms** (spelled with [`CHAR_MARK`] or
+    /// [`SUB_WORD_MARK`] in front, so they never collide with words): `平方和` gives
+    /// `平方和`, `\u{2}平`, `\u{2}方`, `\u{2}和`, `\u{1}平方`, `\u{1}方和`. This is what the
+    /// index stores; the query side
+    /// asks for words and sub-words separately, with different weights, so a word that
+    /// jieba cuts differently in a query and in a document still matches in part.
+    pub fn for_each_index_token(&self, text: &str, mut emit: impl FnMut(AnalyzedToken)) {
+        self.for_each_token(text, |t| {
+            let grams = sub_word_grams(&t.term, t.from, t.to);
+            emit(t);
+            for g in grams {
+                emit(g);
+            }
+        });
+    }
+
     /// All terms of `text`, in text order (with repeats).
     pub fn terms(&self, text: &str) -> Vec<String> {
         let mut out = Vec::new();
@@ -148,6 +165,43 @@ impl Analyzer {
     }
 }
 
+/// The first character of a sub-word term (see [`Analyzer::for_each_index_token`]).
+pub const SUB_WORD_MARK: char = '\u{1}';
+/// The first character of a single-character term.
+pub const CHAR_MARK: char = '\u{2}';
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}' | '\u{20000}'..='\u{2ebef}')
+}
+
+/// The sub-word terms of a Chinese word: its characters (marked [`CHAR_MARK`]) and its
+/// character bigrams (marked [`SUB_WORD_MARK`]; a two-character word gives itself); none
+/// for anything else. `from`/`to` is
+/// the word's byte range in the text; each bigram gets its own range inside it.
+pub(crate) fn sub_word_grams(word: &str, from: usize, to: usize) -> Vec<AnalyzedToken> {
+    let chars: Vec<(usize, char)> = word.char_indices().collect();
+    if chars.is_empty() || !chars.iter().all(|&(_, c)| is_han(c)) || to - from != word.len() {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(2 * chars.len());
+    for &(i, c) in &chars {
+        let mut term = String::with_capacity(1 + c.len_utf8());
+        term.push(CHAR_MARK);
+        term.push(c);
+        out.push(AnalyzedToken { term, from: from + i, to: from + i + c.len_utf8() });
+    }
+    for pair in chars.windows(2) {
+        let (i, a) = pair[0];
+        let (j, b) = pair[1];
+        let mut term = String::with_capacity(1 + a.len_utf8() + b.len_utf8());
+        term.push(SUB_WORD_MARK);
+        term.push(a);
+        term.push(b);
+        out.push(AnalyzedToken { term, from: from + i, to: from + j + b.len_utf8() });
+    }
+    out
+}
+
 /// Function words only: a word with any topical meaning stays, however common.
 const CHINESE_STOP_WORDS: &[&str] = &[
     "的", "了", "和", "与", "及", "或", "在", "是", "对", "为", "以", "于", "中", "等", "并", "其", "该", "由", "从",
@@ -180,7 +234,7 @@ impl Tokenizer for JiebaTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> JiebaTokenStream<'a> {
         self.tokens.clear();
         let tokens = &mut self.tokens;
-        self.analyzer.for_each_token(text, |t| {
+        self.analyzer.for_each_index_token(text, |t| {
             let position = tokens.len();
             tokens.push(Token { offset_from: t.from, offset_to: t.to, position, text: t.term, position_length: 1 });
         });
@@ -293,7 +347,40 @@ mod tests {
                 ("deep".to_string(), "Deep", 0),
                 ("learn".to_string(), "learning", 1),
                 ("图像".to_string(), "图像", 2),
+                ("\u{2}图".to_string(), "图", 3),
+                ("\u{2}像".to_string(), "像", 4),
+                ("\u{1}图像".to_string(), "图像", 5),
             ]
         );
+    }
+
+    #[test]
+    fn sub_words_are_the_characters_and_bigrams_of_chinese_words() {
+        let text = "平方和方法";
+        let grams: Vec<(String, &str)> =
+            sub_word_grams("平方和", 0, 9).into_iter().map(|t| (t.term, &text[t.from..t.to])).collect();
+        assert_eq!(
+            grams,
+            vec![
+                ("\u{2}平".to_string(), "平"),
+                ("\u{2}方".to_string(), "方"),
+                ("\u{2}和".to_string(), "和"),
+                ("\u{1}平方".to_string(), "平方"),
+                ("\u{1}方和".to_string(), "方和"),
+            ]
+        );
+        assert_eq!(sub_word_grams("图像", 3, 9).len(), 3);
+        assert_eq!(sub_word_grams("图", 0, 3).len(), 1);
+        assert!(sub_word_grams("pid", 0, 3).is_empty());
+        assert!(sub_word_grams("3d打印", 0, 8).is_empty(), "mixed words have no sub-words");
+    }
+
+    #[test]
+    fn index_tokens_add_sub_words_after_each_word() {
+        let mut terms = Vec::new();
+        analyzer().for_each_index_token("飞行器的PID", |t| terms.push(t.term));
+        assert_eq!(terms, vec!["飞行器", "\u{2}飞", "\u{2}行", "\u{2}器", "\u{1}飞行", "\u{1}行器", "pid"]);
+        // The query-side word terms never carry the mark.
+        assert!(analyzer().terms("飞行器的PID").iter().all(|t| !t.starts_with(SUB_WORD_MARK)));
     }
 }

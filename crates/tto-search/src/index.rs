@@ -11,7 +11,8 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 use crate::SearchError;
-use crate::analyzer::{Analyzer, JiebaTokenizer};
+use crate::analyzer::{Analyzer, JiebaTokenizer, sub_word_grams};
+use crate::expansion::{ExpansionParams, FeedbackDoc, expansion_terms};
 
 /// Name under which the jieba tokenizer is registered in the index.
 const TOKENIZER: &str = "tto_jieba";
@@ -64,18 +65,45 @@ impl Field {
     }
 }
 
-/// Score multipliers per text field.
+/// Score multipliers per text field, and the weight of sub-word matches.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Boosts {
     pub title: f32,
     pub keywords: f32,
     pub body: f32,
+    /// Multiplier of a sub-word (character bigram inside a Chinese word) match relative to
+    /// a whole-word match in the same field. 0 switches sub-words off.
+    pub sub_words: f32,
+    /// Multiplier of a single Chinese character match. 0 switches them off.
+    pub chars: f32,
 }
 
 impl Default for Boosts {
     fn default() -> Self {
-        Boosts { title: 3.0, keywords: 2.0, body: 1.0 }
+        // Characters are off in the product: there a match is listed and counted in the
+        // facets, and one shared character would make a document a match.
+        Boosts { title: 3.0, keywords: 2.0, body: 1.0, sub_words: DEFAULT_SUB_WORD_WEIGHT, chars: 0.0 }
     }
+}
+
+/// Measured best on the CSL dev queries (docs/benchmarks.md).
+pub const DEFAULT_SUB_WORD_WEIGHT: f32 = 0.3;
+/// Weight of character matches measured best on the CSL dev queries (docs/benchmarks.md),
+/// the default of `tto bench matching`, where only the top ten count. Off in
+/// `Boosts::default()`.
+pub const DEFAULT_CHAR_WEIGHT: f32 = 0.5;
+
+/// How hits are ranked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Ranking {
+    /// BM25 over the query's words and sub-words, field boosts applied.
+    #[default]
+    Lexical,
+    /// Lexical, then the query is expanded with the terms most associated with it in the
+    /// best-ranked documents (pseudo-relevance feedback, see [`crate::expansion`]) and run
+    /// again. Finds documents that describe the same thing in other words; costs a second
+    /// search and the re-analysis of the feedback documents.
+    Hybrid,
 }
 
 impl Boosts {
@@ -111,12 +139,20 @@ pub struct SearchRequest<'a> {
     /// Fill [`Hit::matched`] and [`Hit::snippets`] (costs a stored-document read and a
     /// re-analysis per hit).
     pub explain: bool,
+    pub ranking: Ranking,
 }
 
 impl<'a> SearchRequest<'a> {
     /// The first ten hits for `text`, without explanations.
     pub fn new(text: &'a str) -> SearchRequest<'a> {
-        SearchRequest { text, filters: Filters::default(), limit: 10, offset: 0, explain: false }
+        SearchRequest {
+            text,
+            filters: Filters::default(),
+            limit: 10,
+            offset: 0,
+            explain: false,
+            ranking: Ranking::Lexical,
+        }
     }
 }
 
@@ -213,6 +249,7 @@ pub struct SearchIndex {
     analyzer: Analyzer,
     fields: Fields,
     boosts: Boosts,
+    expansion: ExpansionParams,
     writer_threads: usize,
     writer_memory: usize,
 }
@@ -275,6 +312,7 @@ impl SearchIndex {
             analyzer,
             fields,
             boosts: Boosts::default(),
+            expansion: ExpansionParams::default(),
             writer_threads: 1,
             writer_memory: 128 << 20,
         })
@@ -283,6 +321,12 @@ impl SearchIndex {
     /// Field boosts for scoring (default title 3, keywords 2, body 1).
     pub fn with_boosts(mut self, boosts: Boosts) -> SearchIndex {
         self.boosts = boosts;
+        self
+    }
+
+    /// Parameters of the [`Ranking::Hybrid`] query expansion.
+    pub fn with_expansion(mut self, params: ExpansionParams) -> SearchIndex {
+        self.expansion = params;
         self
     }
 
@@ -428,7 +472,27 @@ impl SearchIndex {
         order
     }
 
-    fn text_query(&self, terms: &[(String, u32)]) -> Option<Box<dyn Query>> {
+    /// The weighted terms of a query: each word (weight 1) and, when sub-words are on,
+    /// each distinct sub-word of its Chinese words (weight `boosts.sub_words`).
+    fn weighted_terms(&self, terms: &[(String, u32)]) -> Vec<(String, f32)> {
+        let mut out: Vec<(String, f32)> = terms.iter().map(|(t, _)| (t.clone(), 1.0)).collect();
+        let weight = self.boosts.sub_words;
+        let chars = self.boosts.chars;
+        if weight > 0.0 || chars > 0.0 {
+            let mut seen = std::collections::HashSet::new();
+            for (term, _) in terms {
+                for g in sub_word_grams(term, 0, term.len()) {
+                    let w = if g.term.starts_with(crate::analyzer::CHAR_MARK) { chars } else { weight };
+                    if w > 0.0 && seen.insert(g.term.clone()) {
+                        out.push((g.term, w));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn text_query(&self, terms: &[(String, f32)]) -> Option<Box<dyn Query>> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for field in Field::ALL {
             let boost = self.boosts.of(field);
@@ -436,9 +500,10 @@ impl SearchIndex {
                 continue;
             }
             let tantivy_field = self.fields.text(field);
-            for (term, _count) in terms {
+            for (term, weight) in terms {
                 let q: Box<dyn Query> =
                     Box::new(TermQuery::new(Term::from_field_text(tantivy_field, term), IndexRecordOption::WithFreqs));
+                let boost = boost * weight;
                 let q = if boost == 1.0 { q } else { Box::new(BoostQuery::new(q, boost)) };
                 clauses.push((Occur::Should, q));
             }
@@ -493,20 +558,18 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let terms = self.query_terms(req.text);
-        let Some(text_query) = self.text_query(&terms) else {
+        let mut weighted = self.weighted_terms(&terms);
+        let searcher = self.reader.searcher();
+        let expanding = req.ranking == Ranking::Hybrid && self.expansion.terms > 0 && self.expansion.weight > 0.0;
+        if expanding && let Some(first) = self.text_query(&weighted) {
+            let query = self.filtered(first, &req.filters);
+            let expanded = self.expand(&searcher, &*query, &weighted)?;
+            weighted.extend(expanded);
+        }
+        let Some(text_query) = self.text_query(&weighted) else {
             return Ok(Vec::new());
         };
-        let filters = self.filter_queries(&req.filters);
-        let query: Box<dyn Query> = if filters.is_empty() {
-            text_query
-        } else {
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
-            for f in filters {
-                clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(f, 0.0))));
-            }
-            Box::new(BooleanQuery::new(clauses))
-        };
-        let searcher = self.reader.searcher();
+        let query = self.filtered(text_query, &req.filters);
         let top = searcher.search(&query, &TopDocs::with_limit(limit).and_offset(req.offset).order_by_score())?;
         let mut hits = Vec::with_capacity(top.len());
         let mut id_buf = String::new();
@@ -522,6 +585,56 @@ impl SearchIndex {
             self.explain(&searcher, &*query, &terms, &top, &mut hits)?;
         }
         Ok(hits)
+    }
+
+    fn filtered(&self, text_query: Box<dyn Query>, filters: &Filters) -> Box<dyn Query> {
+        let filters = self.filter_queries(filters);
+        if filters.is_empty() {
+            return text_query;
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
+        for f in filters {
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(f, 0.0))));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// The expansion terms of a query (pseudo-relevance feedback): the words of its best
+    /// `expansion.docs` documents, weighted by how much of each document they make up, how
+    /// well the document ranked and how rare they are in the index.
+    fn expand(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        query_terms: &[(String, f32)],
+    ) -> Result<Vec<(String, f32)>, SearchError> {
+        let p = &self.expansion;
+        let top = searcher.search(query, &TopDocs::with_limit(p.docs.max(1)).order_by_score())?;
+        let mut docs = Vec::with_capacity(top.len());
+        for (score, addr) in &top {
+            let doc: TantivyDocument = searcher.doc(*addr)?;
+            let mut counts: HashMap<String, u32> = HashMap::new();
+            let mut len = 0u32;
+            for field in Field::ALL {
+                if self.boosts.of(field) <= 0.0 {
+                    continue;
+                }
+                for value in doc.get_all(self.fields.text(field)) {
+                    if let Some(text) = value.as_str() {
+                        self.analyzer.for_each_token(text, |t| {
+                            len += 1;
+                            *counts.entry(t.term).or_default() += 1;
+                        });
+                    }
+                }
+            }
+            docs.push(FeedbackDoc { score: *score, len, terms: counts.into_iter().collect() });
+        }
+        let num_docs = searcher.num_docs().max(1);
+        let body = self.fields.body;
+        let exclude: std::collections::HashSet<&str> = query_terms.iter().map(|(t, _)| t.as_str()).collect();
+        let df = |term: &str| searcher.doc_freq(&Term::from_field_text(body, term)).unwrap_or(0);
+        Ok(expansion_terms(&docs, &exclude, df, num_docs, p))
     }
 
     fn id_of(
@@ -794,6 +907,81 @@ mod tests {
         index.clear().unwrap();
         index.commit().unwrap();
         assert_eq!(index.num_docs(), 0);
+    }
+
+    #[test]
+    fn sub_words_match_words_cut_differently() {
+        let index = SearchIndex::in_memory(Analyzer::new(AnalyzerSettings::default())).unwrap();
+        index.add(&doc("d1", "achievement", "", &[], "采用平方和方法设计控制器。")).unwrap();
+        index.add(&doc("d2", "achievement", "", &[], "土壤中的重金属含量。")).unwrap();
+        index.commit().unwrap();
+        // The query word 平方和优化 is no word of d1; its sub-word 平方 is.
+        let terms = index.analyzer().terms("平方和优化");
+        assert!(!terms.iter().any(|t| t == "平方"), "{terms:?}");
+        let hits = index.search(&SearchRequest::new("平方和优化")).unwrap();
+        assert_eq!(ids(&hits), vec!["d1"]);
+        let words_only = SearchIndex::in_memory(Analyzer::new(AnalyzerSettings::default()))
+            .unwrap()
+            .with_boosts(Boosts { sub_words: 0.0, ..Boosts::default() });
+        assert_eq!(words_only.boosts.sub_words, 0.0);
+    }
+
+    fn association_sample() -> SearchIndex {
+        let index = SearchIndex::in_memory(Analyzer::new(AnalyzerSettings::default())).unwrap();
+        let texts = [
+            ("m1", "飞行器大角度机动时姿态控制器的设计，飞行器姿态稳定。"),
+            ("m2", "机动飞行器的姿态控制器与姿态跟踪。"),
+            ("m3", "导弹机动突防，飞行器姿态控制器的鲁棒性。"),
+            // The target: about the same thing, without the query's word.
+            ("t", "飞行器姿态控制器的设计与姿态跟踪。"),
+            ("x1", "土壤重金属污染的修复技术。"),
+            ("x2", "水稻产量与施肥量的关系。"),
+            ("x3", "高血压患者的药物治疗。"),
+            ("x4", "混凝土强度的试验研究。"),
+            ("x5", "图像分割的深度学习算法。"),
+            ("x6", "电网负荷预测模型。"),
+        ];
+        for (id, body) in texts {
+            index.add(&doc(id, "achievement", "", &[], body)).unwrap();
+        }
+        index.commit().unwrap();
+        index.with_expansion(ExpansionParams {
+            docs: 3,
+            terms: 5,
+            weight: 0.5,
+            max_df_share: 0.6,
+            ..ExpansionParams::default()
+        })
+    }
+
+    #[test]
+    fn hybrid_finds_documents_through_associated_terms() {
+        let index = association_sample();
+        let lexical = index.search(&SearchRequest::new("机动")).unwrap();
+        assert!(!ids(&lexical).contains(&"t"), "{lexical:?}");
+        let hybrid = index.search(&SearchRequest { ranking: Ranking::Hybrid, ..SearchRequest::new("机动") }).unwrap();
+        let found = ids(&hybrid);
+        assert!(found.contains(&"t"), "{hybrid:?}");
+        // The documents with the query's own word still come first.
+        assert!(found.iter().position(|&id| id == "t") >= Some(3), "{hybrid:?}");
+        assert!(found.iter().all(|id| !id.starts_with('x')), "unrelated documents came in: {hybrid:?}");
+    }
+
+    #[test]
+    fn hybrid_follows_upserts_and_respects_filters() {
+        let index = association_sample();
+        let hybrid = |index: &SearchIndex, req: SearchRequest<'_>| {
+            let hits = index.search(&SearchRequest { ranking: Ranking::Hybrid, ..req }).unwrap();
+            hits.into_iter().map(|h| h.id).collect::<Vec<_>>()
+        };
+        // Replace the target by an unrelated text: the expansion no longer reaches it.
+        index.upsert(&doc("t", "achievement", "", &[], "桥梁抗震设计规范。")).unwrap();
+        index.commit().unwrap();
+        assert!(!hybrid(&index, SearchRequest::new("机动")).contains(&"t".to_string()));
+        let mut req = SearchRequest::new("机动");
+        req.filters.kinds = vec!["need".into()];
+        assert!(hybrid(&index, req).is_empty());
+        assert!(hybrid(&index, SearchRequest::new("")).is_empty());
     }
 
     fn temp_dir(name: &str) -> std::path::PathBuf {

@@ -12,12 +12,17 @@
 //! schema.
 
 mod analyzer;
+pub mod expansion;
 mod index;
 pub mod metrics;
 
-pub use analyzer::{AnalyzedToken, Analyzer, AnalyzerSettings, JiebaTokenStream, JiebaTokenizer, Segmentation};
+pub use analyzer::{
+    AnalyzedToken, Analyzer, AnalyzerSettings, CHAR_MARK, JiebaTokenStream, JiebaTokenizer, SUB_WORD_MARK, Segmentation,
+};
+pub use expansion::ExpansionParams;
 pub use index::{
-    Boosts, Field, Filters, Hit, MatchedTerm, OpenOutcome, SearchDoc, SearchIndex, SearchRequest, Snippet,
+    Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_SUB_WORD_WEIGHT, Field, Filters, Hit, MatchedTerm, OpenOutcome, Ranking,
+    SearchDoc, SearchIndex, SearchRequest, Snippet,
 };
 
 /// What can go wrong with the index. Bad query text is never an error.
