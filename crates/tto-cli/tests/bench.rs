@@ -76,14 +76,22 @@ fn matching_prints_the_peer_table() {
 }
 
 #[test]
-fn hybrid_ranking_is_not_there_yet() {
+fn hybrid_ranking_prints_the_same_table_and_finds_the_same_documents() {
     let dir = setup("hybrid");
     let out = tto(
         &["bench", "matching", "--corpus", "corpus.jsonl", "--queries", "queries.jsonl", "--ranking", "hybrid"],
         &dir,
     );
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[1], "task        queries   MRR@10     R@10  nDCG@10   p50 ms   p99 ms");
+    assert!(lines[5].starts_with("keywords          1      1.0      1.0      1.0 "), "{text}");
+    let out = tto(
+        &["bench", "matching", "--corpus", "corpus.jsonl", "--queries", "queries.jsonl", "--ranking", "semantic"],
+        &dir,
+    );
+    assert!(!out.status.success(), "an unknown ranking is refused");
 }
 
 #[test]
