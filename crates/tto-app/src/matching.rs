@@ -21,7 +21,6 @@ use tto_domain::matching::{
     FeedbackVerdict, IllegalMatchTransition, ManagerFeatures, MatchAction, MatchFeatures, MatchSide, MatchStatus,
     MatchWeights, MatchedTerm, TrlFit, shared_keywords,
 };
-use tto_domain::tech_need::NeedStatus;
 use tto_domain::{Achievement, AchievementId, ChainCode, InstitutionId, Violation};
 use tto_store::matching::{self as repo, Feedback, MatchFilter, MatchRecord, MatchScope, NewMatch};
 use tto_store::tech_needs::{self as need_repo, Need};
@@ -431,23 +430,16 @@ impl App {
                 Err(StoreError::NotFound) => continue,
                 Err(e) => return Err(e.into()),
             };
-            let af = &achievement.fields;
-            let features = pair_features(
-                PairInput {
-                    need: &need,
-                    achievement: &achievement,
-                    asking: MatchSide::Need,
-                    lexical: lexical(h.score, best, &h.matched, query_terms),
-                    matched_terms: phrases(&h.matched, &af.title, &af.keywords, &af.summary),
-                    preferred: preferred.contains(&achievement.institution_id.0),
-                },
+            let features = need_side_features(
+                &need,
+                &achievement,
+                (h.score, best, &h.matched),
+                query_terms,
+                preferred.contains(&achievement.institution_id.0),
                 self.today(),
             );
             let (need_verdict, achievement_verdict) = verdicts(&feedback, need.id, achievement.id.0);
-            let pipeline = match match_scope {
-                Some(s) => repo::find_pair(&mut r, need.id, achievement.id.0).await?.filter(|m| visible(s, m)),
-                None => None,
-            };
+            let pipeline = visible_pair(&mut r, match_scope, need.id, achievement.id.0).await?;
             let a = &achievement.fields;
             candidates.push(Candidate {
                 counterpart: Counterpart {
@@ -509,7 +501,7 @@ impl App {
                 Err(e) => return Err(e.into()),
             };
             // Only needs still looking for an answer.
-            if !matches!(need.status, NeedStatus::Published | NeedStatus::Matched | NeedStatus::InProgress) {
+            if !need.status.is_public() {
                 continue;
             }
             let nf = &need.fields;
@@ -525,10 +517,7 @@ impl App {
                 self.today(),
             );
             let (need_verdict, achievement_verdict) = verdicts(&feedback, need.id, achievement.id.0);
-            let pipeline = match match_scope {
-                Some(s) => repo::find_pair(&mut r, need.id, achievement.id.0).await?.filter(|m| visible(s, m)),
-                None => None,
-            };
+            let pipeline = visible_pair(&mut r, match_scope, need.id, achievement.id.0).await?;
             candidates.push(Candidate {
                 counterpart: need_counterpart(&need),
                 score: features.score(&MatchWeights::default()),
@@ -873,6 +862,17 @@ impl App {
     async fn institution_names(&self, r: &mut impl tto_store::Conn) -> Result<HashMap<InstitutionId, String>> {
         Ok(tto_store::institutions::list(r).await?.into_iter().map(|i| (i.id, i.fields.name)).collect())
     }
+}
+
+/// The pipeline record of a pair, if the reader (with `scope`, if any) may see it.
+async fn visible_pair(
+    r: &mut impl tto_store::Conn,
+    scope: Option<MatchScope>,
+    need_id: i64,
+    achievement_id: i64,
+) -> Result<Option<MatchRecord>> {
+    let Some(scope) = scope else { return Ok(None) };
+    Ok(repo::find_pair(r, need_id, achievement_id).await?.filter(|m| visible(scope, m)))
 }
 
 fn signed_in(actor: &Actor) -> Result<()> {
