@@ -12,8 +12,9 @@ use clap::{Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 use tto_search::metrics::{percentile, score_ranking};
 use tto_search::{
-    Analyzer, AnalyzerSettings, Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_SUB_WORD_WEIGHT, ExpansionParams, Ranking,
-    SearchDoc, SearchIndex, SearchRequest, Segmentation,
+    Analyzer, AnalyzerSettings, Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_MAX_TERMS, DEFAULT_RESCORE_DEPTH,
+    DEFAULT_SUB_WORD_BACKOFF_DF, DEFAULT_SUB_WORD_MAX_DF, DEFAULT_SUB_WORD_WEIGHT, ExpansionParams, Ranking, SearchDoc,
+    SearchIndex, SearchRequest, Segmentation,
 };
 
 const ENGINE: &str = "tto-search (tantivy+jieba-rs)";
@@ -84,9 +85,21 @@ pub struct Tuning {
     /// Weight of a sub-word match relative to a word match (0: none).
     #[arg(long, default_value_t = DEFAULT_SUB_WORD_WEIGHT)]
     sub_weight: f32,
-    /// Weight of a single-character match relative to a word match (0: none).
+    /// Weight of the character re-scoring relative to a word match (0: none).
     #[arg(long, default_value_t = DEFAULT_CHAR_WEIGHT)]
     char_weight: f32,
+    /// Candidates the characters re-score.
+    #[arg(long, default_value_t = DEFAULT_RESCORE_DEPTH)]
+    rescore_depth: usize,
+    /// Query words in more documents than this get no sub-words.
+    #[arg(long, default_value_t = DEFAULT_SUB_WORD_BACKOFF_DF)]
+    sub_backoff_df: u64,
+    /// Sub-words in more than this share of the documents are not asked for.
+    #[arg(long, default_value_t = DEFAULT_SUB_WORD_MAX_DF)]
+    sub_max_df: f32,
+    /// Terms a query keeps, the rarest.
+    #[arg(long, default_value_t = DEFAULT_MAX_TERMS)]
+    max_terms: usize,
     /// Hybrid: feedback documents.
     #[arg(long)]
     fb_docs: Option<usize>,
@@ -265,6 +278,10 @@ fn matching(corpus: &Path, queries: &Path, setup: Setup) -> anyhow::Result<Repor
         body: 1.0,
         sub_words: tuning.sub_weight,
         chars: tuning.char_weight,
+        rescore_depth: tuning.rescore_depth,
+        sub_word_backoff_df: tuning.sub_backoff_df,
+        sub_word_max_df: tuning.sub_max_df,
+        max_terms: tuning.max_terms,
     })
     .with_expansion(tuning.expansion())
     .with_writer(1, 256 << 20);
@@ -280,7 +297,10 @@ fn matching(corpus: &Path, queries: &Path, setup: Setup) -> anyhow::Result<Repor
         docs += 1;
     }
     index.commit()?;
-    index.optimize()?;
+    // The product never forces one segment either; a full merge of a million documents
+    // would read the whole index back through mapped memory. A corpus that fits the
+    // writer's buffer is one segment anyway.
+    index.settle()?;
     let build_s = started.elapsed().as_secs_f64();
 
     let mut tasks: Vec<TaskStats> = Vec::new();

@@ -95,6 +95,12 @@ impl Analyzer {
 
     /// Calls `emit` with every term of `text`, in text order.
     pub fn for_each_token(&self, text: &str, mut emit: impl FnMut(AnalyzedToken)) {
+        self.for_each_term(text, |term, from, to| emit(AnalyzedToken { term: term.to_string(), from, to }));
+    }
+
+    /// [`for_each_token`](Self::for_each_token) without an allocation per term: `emit`
+    /// gets the term and its byte range.
+    fn for_each_term(&self, text: &str, mut emit: impl FnMut(&str, usize, usize)) {
         let inner = &*self.inner;
         let words = match inner.settings.segmentation {
             Segmentation::Search => inner.jieba.cut_for_search(text, inner.settings.hmm),
@@ -102,25 +108,23 @@ impl Analyzer {
         };
         for word in words {
             if let Some(term) = self.normalise(word.word) {
-                emit(AnalyzedToken { term: term.into_owned(), from: word.byte_start, to: word.byte_end });
+                emit(&term, word.byte_start, word.byte_end);
             }
         }
     }
 
-    /// Calls `emit` with every term of `text` and, after each Chinese word, its characters
-    /// and character bigrams as **sub-word terms** (spelled with [`CHAR_MARK`] or
-    /// [`SUB_WORD_MARK`] in front, so they never collide with words): `平方和` gives
-    /// `平方和`, `\u{2}平`, `\u{2}方`, `\u{2}和`, `\u{1}平方`, `\u{1}方和`. This is what the
-    /// index stores; the query side
-    /// asks for words and sub-words separately, with different weights, so a word that
-    /// jieba cuts differently in a query and in a document still matches in part.
-    pub fn for_each_index_token(&self, text: &str, mut emit: impl FnMut(AnalyzedToken)) {
-        self.for_each_token(text, |t| {
-            let grams = sub_word_grams(&t.term, t.from, t.to);
-            emit(t);
-            for g in grams {
-                emit(g);
-            }
+    /// Calls `emit` with every term of `text` and, after each Chinese word, its character
+    /// bigrams as **sub-word terms** (spelled with [`SUB_WORD_MARK`] in front, so they never
+    /// collide with words): `平方和` gives `平方和`, `\u{1}平方`, `\u{1}方和`. This is what the
+    /// index stores; the query side asks for words and sub-words separately, with different
+    /// weights, so a word that jieba cuts differently in a query and in a document still
+    /// matches in part. Single characters are not terms: they only re-score the best
+    /// candidates (see [`char_bag`]).
+    pub fn for_each_index_token(&self, text: &str, mut emit: impl FnMut(&str, usize, usize)) {
+        let mut gram = String::new();
+        self.for_each_term(text, |term, from, to| {
+            emit(term, from, to);
+            for_each_sub_word(term, from, to, &mut gram, &mut emit);
         });
     }
 
@@ -134,10 +138,17 @@ impl Analyzer {
     /// The indexed form of one jieba word, or `None` when it is not a term (punctuation,
     /// whitespace, a stop word, an overlong run).
     fn normalise<'a>(&self, word: &'a str) -> Option<Cow<'a, str>> {
+        let stop = self.inner.settings.stop_words;
+        // Most words of Chinese text are all Han characters: no case, nothing to stem.
+        if word.len() <= MAX_TERM_BYTES && word.chars().all(is_han) {
+            if stop && is_chinese_stop_word(word) {
+                return None;
+            }
+            return Some(Cow::Borrowed(word));
+        }
         if word.len() > MAX_TERM_BYTES || !word.chars().any(char::is_alphanumeric) {
             return None;
         }
-        let stop = self.inner.settings.stop_words;
         if word.is_ascii() {
             let lower: Cow<'a, str> = if word.bytes().any(|b| b.is_ascii_uppercase()) {
                 Cow::Owned(word.to_ascii_lowercase())
@@ -155,7 +166,7 @@ impl Analyzer {
             }
             return Some(lower);
         }
-        if stop && CHINESE_STOP_WORDS.contains(&word) {
+        if stop && is_chinese_stop_word(word) {
             return None;
         }
         if word.chars().any(|c| c.is_uppercase()) {
@@ -167,48 +178,130 @@ impl Analyzer {
 
 /// The first character of a sub-word term (see [`Analyzer::for_each_index_token`]).
 pub const SUB_WORD_MARK: char = '\u{1}';
-/// The first character of a single-character term.
-pub const CHAR_MARK: char = '\u{2}';
 
-fn is_han(c: char) -> bool {
+pub(crate) fn is_han(c: char) -> bool {
     matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}' | '\u{20000}'..='\u{2ebef}')
 }
 
-/// The sub-word terms of a Chinese word: its characters (marked [`CHAR_MARK`]) and its
-/// character bigrams (marked [`SUB_WORD_MARK`]; a two-character word gives itself); none
-/// for anything else. `from`/`to` is
-/// the word's byte range in the text; each bigram gets its own range inside it.
+/// The sub-word terms of a Chinese word: its character bigrams, marked [`SUB_WORD_MARK`]
+/// (a two-character word gives itself); none for a single character or anything not all
+/// Chinese. `from`/`to` is the word's byte range in the text; each bigram gets its own
+/// range inside it.
 pub(crate) fn sub_word_grams(word: &str, from: usize, to: usize) -> Vec<AnalyzedToken> {
-    let chars: Vec<(usize, char)> = word.char_indices().collect();
-    if chars.is_empty() || !chars.iter().all(|&(_, c)| is_han(c)) || to - from != word.len() {
-        return Vec::new();
+    let mut out = Vec::new();
+    for_each_sub_word(word, from, to, &mut String::new(), |term, from, to| {
+        out.push(AnalyzedToken { term: term.to_string(), from, to })
+    });
+    out
+}
+
+/// [`sub_word_grams`], handed one by one to `emit`, spelled in `buf`.
+fn for_each_sub_word(word: &str, from: usize, to: usize, buf: &mut String, mut emit: impl FnMut(&str, usize, usize)) {
+    if to - from != word.len() || !word.chars().all(is_han) {
+        return;
     }
-    let mut out = Vec::with_capacity(2 * chars.len());
-    for &(i, c) in &chars {
-        let mut term = String::with_capacity(1 + c.len_utf8());
-        term.push(CHAR_MARK);
-        term.push(c);
-        out.push(AnalyzedToken { term, from: from + i, to: from + i + c.len_utf8() });
+    let mut chars = word.char_indices();
+    let Some(mut prev) = chars.next() else { return };
+    for (j, b) in chars {
+        let (i, a) = prev;
+        buf.clear();
+        buf.push(SUB_WORD_MARK);
+        buf.push(a);
+        buf.push(b);
+        emit(buf, from + i, from + j + b.len_utf8());
+        prev = (j, b);
     }
-    for pair in chars.windows(2) {
-        let (i, a) = pair[0];
-        let (j, b) = pair[1];
-        let mut term = String::with_capacity(1 + a.len_utf8() + b.len_utf8());
-        term.push(SUB_WORD_MARK);
-        term.push(a);
-        term.push(b);
-        out.push(AnalyzedToken { term, from: from + i, to: from + j + b.len_utf8() });
+}
+
+/// The **character bag** of a text: each distinct Chinese character with how often it
+/// occurs (at most 255), sorted by character, packed as `code point << 8 | count` — the
+/// values of the index's `chars` fast field. Characters find nothing on their own (their
+/// posting lists would be as long as the index); they re-score the candidates that words
+/// and sub-words found, which is where they help: `脱毒红薯` and `甘薯脱毒` share 脱, 毒, 薯.
+pub(crate) fn char_bag<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<u64> {
+    let mut chars: Vec<u32> = texts.into_iter().flat_map(str::chars).filter(|&c| is_han(c)).map(u32::from).collect();
+    chars.sort_unstable();
+    let mut out: Vec<u64> = Vec::new();
+    for c in chars {
+        match out.last_mut() {
+            Some(last) if (*last >> 8) as u32 == c => {
+                if *last & 0xff < 0xff {
+                    *last += 1;
+                }
+            }
+            _ => out.push(u64::from(c) << 8 | 1),
+        }
     }
     out
 }
 
 /// Function words only: a word with any topical meaning stays, however common.
-const CHINESE_STOP_WORDS: &[&str] = &[
-    "的", "了", "和", "与", "及", "或", "在", "是", "对", "为", "以", "于", "中", "等", "并", "其", "该", "由", "从",
-    "而", "也", "又", "之", "将", "把", "被", "向", "则", "即", "但", "就", "都", "上", "下", "个", "这", "那", "这些",
-    "那些", "一种", "一个", "我们", "本文", "通过", "进行", "以及", "及其", "并且", "对于", "关于", "具有", "可以",
-    "能够", "其中", "研究", "分析", "方法", "结果", "表明", "基于",
-];
+fn is_chinese_stop_word(word: &str) -> bool {
+    // A `match` on string literals: the compiler branches on the length first, which
+    // matters here, as every word of every document is checked.
+    matches!(
+        word,
+        "的" | "了"
+            | "和"
+            | "与"
+            | "及"
+            | "或"
+            | "在"
+            | "是"
+            | "对"
+            | "为"
+            | "以"
+            | "于"
+            | "中"
+            | "等"
+            | "并"
+            | "其"
+            | "该"
+            | "由"
+            | "从"
+            | "而"
+            | "也"
+            | "又"
+            | "之"
+            | "将"
+            | "把"
+            | "被"
+            | "向"
+            | "则"
+            | "即"
+            | "但"
+            | "就"
+            | "都"
+            | "上"
+            | "下"
+            | "个"
+            | "这"
+            | "那"
+            | "这些"
+            | "那些"
+            | "一种"
+            | "一个"
+            | "我们"
+            | "本文"
+            | "通过"
+            | "进行"
+            | "以及"
+            | "及其"
+            | "并且"
+            | "对于"
+            | "关于"
+            | "具有"
+            | "可以"
+            | "能够"
+            | "其中"
+            | "研究"
+            | "分析"
+            | "方法"
+            | "结果"
+            | "表明"
+            | "基于"
+    )
+}
 
 const ENGLISH_STOP_WORDS: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of",
@@ -219,6 +312,8 @@ const ENGLISH_STOP_WORDS: &[&str] = &[
 #[derive(Clone)]
 pub struct JiebaTokenizer {
     analyzer: Analyzer,
+    /// Reused from text to text (their term buffers too): indexing allocates nothing per
+    /// term.
     tokens: Vec<Token>,
 }
 
@@ -232,19 +327,28 @@ impl Tokenizer for JiebaTokenizer {
     type TokenStream<'a> = JiebaTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> JiebaTokenStream<'a> {
-        self.tokens.clear();
         let tokens = &mut self.tokens;
-        self.analyzer.for_each_index_token(text, |t| {
-            let position = tokens.len();
-            tokens.push(Token { offset_from: t.from, offset_to: t.to, position, text: t.term, position_length: 1 });
+        let mut n = 0;
+        self.analyzer.for_each_index_token(text, |term, from, to| {
+            if n == tokens.len() {
+                tokens.push(Token::default());
+            }
+            let t = &mut tokens[n];
+            t.text.clear();
+            t.text.push_str(term);
+            t.offset_from = from;
+            t.offset_to = to;
+            t.position = n;
+            t.position_length = 1;
+            n += 1;
         });
-        JiebaTokenStream { tokens: &mut self.tokens, index: None }
+        JiebaTokenStream { tokens: &mut self.tokens[..n], index: None }
     }
 }
 
 /// Tokens of one text, analysed up front (jieba needs the whole text anyway).
 pub struct JiebaTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
+    tokens: &'a mut [Token],
     index: Option<usize>,
 }
 
@@ -347,30 +451,19 @@ mod tests {
                 ("deep".to_string(), "Deep", 0),
                 ("learn".to_string(), "learning", 1),
                 ("图像".to_string(), "图像", 2),
-                ("\u{2}图".to_string(), "图", 3),
-                ("\u{2}像".to_string(), "像", 4),
-                ("\u{1}图像".to_string(), "图像", 5),
+                ("\u{1}图像".to_string(), "图像", 3),
             ]
         );
     }
 
     #[test]
-    fn sub_words_are_the_characters_and_bigrams_of_chinese_words() {
+    fn sub_words_are_the_bigrams_of_chinese_words() {
         let text = "平方和方法";
         let grams: Vec<(String, &str)> =
             sub_word_grams("平方和", 0, 9).into_iter().map(|t| (t.term, &text[t.from..t.to])).collect();
-        assert_eq!(
-            grams,
-            vec![
-                ("\u{2}平".to_string(), "平"),
-                ("\u{2}方".to_string(), "方"),
-                ("\u{2}和".to_string(), "和"),
-                ("\u{1}平方".to_string(), "平方"),
-                ("\u{1}方和".to_string(), "方和"),
-            ]
-        );
-        assert_eq!(sub_word_grams("图像", 3, 9).len(), 3);
-        assert_eq!(sub_word_grams("图", 0, 3).len(), 1);
+        assert_eq!(grams, vec![("\u{1}平方".to_string(), "平方"), ("\u{1}方和".to_string(), "方和")]);
+        assert_eq!(sub_word_grams("图像", 3, 9).len(), 1);
+        assert!(sub_word_grams("图", 0, 3).is_empty());
         assert!(sub_word_grams("pid", 0, 3).is_empty());
         assert!(sub_word_grams("3d打印", 0, 8).is_empty(), "mixed words have no sub-words");
     }
@@ -378,9 +471,22 @@ mod tests {
     #[test]
     fn index_tokens_add_sub_words_after_each_word() {
         let mut terms = Vec::new();
-        analyzer().for_each_index_token("飞行器的PID", |t| terms.push(t.term));
-        assert_eq!(terms, vec!["飞行器", "\u{2}飞", "\u{2}行", "\u{2}器", "\u{1}飞行", "\u{1}行器", "pid"]);
+        analyzer().for_each_index_token("飞行器的PID", |t, _, _| terms.push(t.to_string()));
+        assert_eq!(terms, vec!["飞行器", "\u{1}飞行", "\u{1}行器", "pid"]);
         // The query-side word terms never carry the mark.
         assert!(analyzer().terms("飞行器的PID").iter().all(|t| !t.starts_with(SUB_WORD_MARK)));
+    }
+
+    #[test]
+    fn a_character_bag_counts_chinese_characters_only() {
+        let bag = char_bag(["甘薯脱毒 PID", "脱毒薯"]);
+        let decoded: Vec<(char, u64)> =
+            bag.iter().map(|v| (char::from_u32((v >> 8) as u32).unwrap_or('?'), v & 0xff)).collect();
+        let mut expected = vec![('甘', 1), ('薯', 2), ('脱', 2), ('毒', 2)];
+        expected.sort();
+        assert_eq!(decoded, expected);
+        assert!(char_bag(["PID 3D"]).is_empty());
+        let many = "薯".repeat(300);
+        assert_eq!(char_bag([many.as_str()]), vec![u64::from(u32::from('薯')) << 8 | 0xff]);
     }
 }

@@ -1,19 +1,25 @@
 //! The index: schema, writing, and bag-of-terms search with filters and explanations.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::{self, IndexRecordOption, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 use crate::SearchError;
-use crate::analyzer::{Analyzer, JiebaTokenizer, sub_word_grams};
+use crate::analyzer::{Analyzer, JiebaTokenizer, char_bag, is_han, sub_word_grams};
 use crate::expansion::{ExpansionParams, FeedbackDoc, expansion_terms};
 
+/// BM25's parameters, as tantivy scores terms (for the character re-scoring).
+const BM25_K1: f32 = 1.2;
+const BM25_B: f32 = 0.75;
 /// Name under which the jieba tokenizer is registered in the index.
 const TOKENIZER: &str = "tto_jieba";
 /// Query text beyond this many bytes is ignored (a query is a need, not a book).
@@ -74,24 +80,54 @@ pub struct Boosts {
     /// Multiplier of a sub-word (character bigram inside a Chinese word) match relative to
     /// a whole-word match in the same field. 0 switches sub-words off.
     pub sub_words: f32,
-    /// Multiplier of a single Chinese character match. 0 switches them off.
+    /// Multiplier of a Chinese character shared by the query and a candidate, relative to a
+    /// whole-word match in the body. Characters only re-score the best
+    /// [`rescore_depth`](Self::rescore_depth) candidates of the words and sub-words; they
+    /// never make a document a match. 0 switches them off.
     pub chars: f32,
+    /// How many of the best candidates characters re-score (at least the page asked for).
+    pub rescore_depth: usize,
+    /// Sub-words are asked for only for query words in at most this many documents: a
+    /// word the index knows well matches as a word; a rare or unknown one (a new compound,
+    /// another cut) is worth matching in parts.
+    pub sub_word_backoff_df: u64,
+    /// A sub-word in more than this share of the documents is not asked for: it tells
+    /// documents apart too little to pay for its long posting list. 1 asks for all.
+    pub sub_word_max_df: f32,
+    /// A query keeps at most this many terms, the rarest.
+    pub max_terms: usize,
 }
 
 impl Default for Boosts {
     fn default() -> Self {
-        // Characters are off in the product: there a match is listed and counted in the
-        // facets, and one shared character would make a document a match.
-        Boosts { title: 3.0, keywords: 2.0, body: 1.0, sub_words: DEFAULT_SUB_WORD_WEIGHT, chars: 0.0 }
+        Boosts {
+            title: 3.0,
+            keywords: 2.0,
+            body: 1.0,
+            sub_words: DEFAULT_SUB_WORD_WEIGHT,
+            chars: DEFAULT_CHAR_WEIGHT,
+            rescore_depth: DEFAULT_RESCORE_DEPTH,
+            sub_word_backoff_df: DEFAULT_SUB_WORD_BACKOFF_DF,
+            sub_word_max_df: DEFAULT_SUB_WORD_MAX_DF,
+            max_terms: DEFAULT_MAX_TERMS,
+        }
     }
 }
 
-/// Measured best on the CSL dev queries (docs/benchmarks.md).
+// The ranking settings below were measured on the CSL dev queries (docs/benchmarks.md).
+
+/// Weight of a sub-word match relative to a word match.
 pub const DEFAULT_SUB_WORD_WEIGHT: f32 = 0.3;
-/// Weight of character matches measured best on the CSL dev queries (docs/benchmarks.md),
-/// the default of `tto bench matching`, where only the top ten count. Off in
-/// `Boosts::default()`.
+/// Weight of the character re-scoring.
 pub const DEFAULT_CHAR_WEIGHT: f32 = 0.5;
+/// Candidates re-scored with characters.
+pub const DEFAULT_RESCORE_DEPTH: usize = 20;
+/// Query words in more documents than this get no sub-words.
+pub const DEFAULT_SUB_WORD_BACKOFF_DF: u64 = 10;
+/// Sub-words in more than this share of the documents are not asked for.
+pub const DEFAULT_SUB_WORD_MAX_DF: f32 = 0.01;
+/// Terms a query keeps, the rarest.
+pub const DEFAULT_MAX_TERMS: usize = 24;
 
 /// How hits are ranked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -205,6 +241,8 @@ struct Fields {
     institution: schema::Field,
     status: schema::Field,
     visibility: schema::Field,
+    /// The character bag of the text fields (see [`char_bag`]).
+    chars: schema::Field,
 }
 
 impl Fields {
@@ -236,6 +274,7 @@ fn build_schema() -> (Schema, Fields) {
         institution: b.add_text_field("institution", keyword.clone()),
         status: b.add_text_field("status", keyword.clone()),
         visibility: b.add_text_field("visibility", keyword),
+        chars: b.add_u64_field("chars", schema::FAST),
     };
     (b.build(), fields)
 }
@@ -252,6 +291,122 @@ pub struct SearchIndex {
     expansion: ExpansionParams,
     writer_threads: usize,
     writer_memory: usize,
+    /// Per segment (see [`SegmentCache`]).
+    segments: Mutex<HashMap<tantivy::index::SegmentId, Arc<SegmentCache>>>,
+}
+
+/// The index statistics of one query's terms, each looked up once: the ranking's own
+/// choices (which sub-words to ask for, which terms to keep) and tantivy's BM25 read the
+/// same figures, and the term dictionary is searched once per term instead of three times.
+struct QueryStats<'s> {
+    searcher: &'s tantivy::Searcher,
+    doc_freq: RefCell<HashMap<Term, u64>>,
+    tokens: RefCell<HashMap<schema::Field, u64>>,
+}
+
+impl<'s> QueryStats<'s> {
+    fn new(searcher: &'s tantivy::Searcher) -> QueryStats<'s> {
+        QueryStats { searcher, doc_freq: RefCell::default(), tokens: RefCell::default() }
+    }
+
+    /// A term missing from the dictionary, or unreadable, counts as in no document.
+    fn cached_doc_freq(&self, term: &Term) -> u64 {
+        if let Some(&n) = self.doc_freq.borrow().get(term) {
+            return n;
+        }
+        let n = self.searcher.doc_freq(term).unwrap_or(0);
+        self.doc_freq.borrow_mut().insert(term.clone(), n);
+        n
+    }
+}
+
+impl Bm25StatisticsProvider for QueryStats<'_> {
+    fn total_num_tokens(&self, field: schema::Field) -> tantivy::Result<u64> {
+        if let Some(&n) = self.tokens.borrow().get(&field) {
+            return Ok(n);
+        }
+        let n = self.searcher.total_num_tokens(field)?;
+        self.tokens.borrow_mut().insert(field, n);
+        Ok(n)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        self.searcher.total_num_docs()
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        Ok(self.cached_doc_freq(term))
+    }
+}
+
+/// What a search needs of one segment beyond tantivy's own: its ids and character
+/// statistics. Segments never change, so this is read once, when a searcher first meets
+/// the segment, and forgotten when the segment is merged away.
+struct SegmentCache {
+    ids: SegmentIds,
+    /// Present when character re-scoring is on ([`Boosts::chars`] > 0).
+    chars: Option<SegmentChars>,
+}
+
+/// The `id` of every document of one segment, held in memory. Reading an id from the
+/// `id` fast field decodes a block of its dictionary, which costs more than the whole search
+/// of a short query; here it is read in dictionary order once (a few bytes per document).
+struct SegmentIds {
+    /// The distinct ids, concatenated in dictionary order; `ends[ord]` ends id `ord`.
+    text: String,
+    ends: Vec<u32>,
+    /// The ordinal of each document's id, `u32::MAX` for a document without one.
+    ords: Vec<u32>,
+}
+
+/// The character bags of one segment's documents and, summed over them, how many documents
+/// hold each character and how many distinct characters the documents have (a bag's
+/// length, for BM25 over characters, is its number of distinct characters: known without
+/// reading the bag).
+struct SegmentChars {
+    bags: tantivy::columnar::Column<u64>,
+    df: HashMap<u32, u32>,
+    total_len: u64,
+    docs: u64,
+}
+
+impl SegmentChars {
+    fn read(reader: &tantivy::SegmentReader) -> Result<SegmentChars, SearchError> {
+        let bags = reader.fast_fields().u64("chars")?;
+        let mut df: HashMap<u32, u32> = HashMap::new();
+        // Each value is one distinct character of one document.
+        for v in bags.values.iter() {
+            *df.entry((v >> 8) as u32).or_default() += 1;
+        }
+        let total_len = u64::from(bags.values.num_vals());
+        Ok(SegmentChars { bags, df, total_len, docs: u64::from(reader.max_doc()) })
+    }
+}
+
+impl SegmentIds {
+    fn read(reader: &tantivy::SegmentReader) -> Result<SegmentIds, SearchError> {
+        let mut table = SegmentIds { text: String::new(), ends: Vec::new(), ords: Vec::new() };
+        let Some(column) = reader.fast_fields().str("id")? else {
+            return Ok(table);
+        };
+        let mut terms = column.dictionary().stream().map_err(|e| SearchError::Index(e.into()))?;
+        while terms.advance() {
+            // Ids are written as text, so the bytes are UTF-8; anything else is skipped.
+            table.text.push_str(std::str::from_utf8(terms.key()).unwrap_or(""));
+            table.ends.push(u32::try_from(table.text.len()).unwrap_or(u32::MAX));
+        }
+        table.ords = (0..reader.max_doc())
+            .map(|doc| column.term_ords(doc).next().and_then(|o| u32::try_from(o).ok()).unwrap_or(u32::MAX))
+            .collect();
+        Ok(table)
+    }
+
+    fn get(&self, doc: tantivy::DocId) -> Option<&str> {
+        let ord = *self.ords.get(doc as usize)? as usize;
+        let end = *self.ends.get(ord)? as usize;
+        let start = if ord == 0 { 0 } else { self.ends[ord - 1] as usize };
+        self.text.get(start..end)
+    }
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -313,6 +468,7 @@ impl SearchIndex {
             fields,
             boosts: Boosts::default(),
             expansion: ExpansionParams::default(),
+            segments: Mutex::new(HashMap::new()),
             writer_threads: 1,
             writer_memory: 128 << 20,
         })
@@ -321,6 +477,8 @@ impl SearchIndex {
     /// Field boosts for scoring (default title 3, keywords 2, body 1).
     pub fn with_boosts(mut self, boosts: Boosts) -> SearchIndex {
         self.boosts = boosts;
+        // Character statistics are read for a segment only when characters count.
+        self.segments.get_mut().unwrap_or_else(|p| p.into_inner()).clear();
         self
     }
 
@@ -379,6 +537,12 @@ impl SearchIndex {
         if let Some(trl) = doc.trl {
             d.add_u64(f.trl, u64::from(trl));
         }
+        let texts = std::iter::once(doc.title.as_str())
+            .chain(doc.keywords.iter().map(String::as_str))
+            .chain(std::iter::once(doc.body.as_str()));
+        for v in char_bag(texts) {
+            d.add_u64(f.chars, v);
+        }
         d
     }
 
@@ -429,8 +593,19 @@ impl SearchIndex {
             w.commit()?;
         }
         drop(guard);
-        self.reader.reload()?;
-        Ok(())
+        self.reload()
+    }
+
+    /// Lets the merges the writer has started finish, without forcing the index into one
+    /// segment (after a very large bulk load: a full merge reads the whole index back
+    /// through memory-mapped files, which would count in the process's resident memory).
+    pub fn settle(&self) -> Result<(), SearchError> {
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(w) = guard.take() {
+            w.wait_merging_threads()?;
+        }
+        drop(guard);
+        self.reload()
     }
 
     /// Merges segments into one and waits for the merge (after a bulk load: fewer
@@ -446,7 +621,14 @@ impl SearchIndex {
             w.wait_merging_threads()?;
         }
         drop(guard);
+        self.reload()
+    }
+
+    /// Makes the committed state visible and reads the caches of new segments, so the next
+    /// search does not pay for them.
+    fn reload(&self) -> Result<(), SearchError> {
         self.reader.reload()?;
+        self.segment_caches(&self.reader.searcher())?;
         Ok(())
     }
 
@@ -472,24 +654,136 @@ impl SearchIndex {
         order
     }
 
-    /// The weighted terms of a query: each word (weight 1) and, when sub-words are on,
-    /// each distinct sub-word of its Chinese words (weight `boosts.sub_words`).
-    fn weighted_terms(&self, terms: &[(String, u32)]) -> Vec<(String, f32)> {
+    /// In how many documents `text` occurs as a term of a scored field (the most of any).
+    fn term_doc_freq(&self, stats: &QueryStats<'_>, text: &str) -> u64 {
+        Field::ALL
+            .iter()
+            .filter(|f| self.boosts.of(**f) > 0.0)
+            .map(|f| stats.cached_doc_freq(&Term::from_field_text(self.fields.text(*f), text)))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The weighted terms of a query: each word (weight 1) and, when sub-words are on, the
+    /// distinct sub-words of its rare Chinese words (in at most
+    /// `boosts.sub_word_backoff_df` documents: a word the index knows well matches as a
+    /// word) that are themselves in at most `boosts.sub_word_max_df` of the documents.
+    /// Of a long query only the `boosts.max_terms` rarest terms are kept: the common ones
+    /// tell the documents apart least and cost the most.
+    fn weighted_terms(&self, stats: &QueryStats<'_>, terms: &[(String, u32)]) -> Vec<(String, f32)> {
         let mut out: Vec<(String, f32)> = terms.iter().map(|(t, _)| (t.clone(), 1.0)).collect();
-        let weight = self.boosts.sub_words;
-        let chars = self.boosts.chars;
-        if weight > 0.0 || chars > 0.0 {
+        let b = &self.boosts;
+        if b.sub_words > 0.0 {
+            let max_df = (f64::from(b.sub_word_max_df.clamp(0.0, 1.0)) * stats.searcher.num_docs() as f64) as u64;
             let mut seen = std::collections::HashSet::new();
             for (term, _) in terms {
-                for g in sub_word_grams(term, 0, term.len()) {
-                    let w = if g.term.starts_with(crate::analyzer::CHAR_MARK) { chars } else { weight };
-                    if w > 0.0 && seen.insert(g.term.clone()) {
-                        out.push((g.term, w));
+                let grams = sub_word_grams(term, 0, term.len());
+                if grams.is_empty() || self.term_doc_freq(stats, term) > b.sub_word_backoff_df {
+                    continue;
+                }
+                for g in grams {
+                    if seen.insert(g.term.clone()) && self.term_doc_freq(stats, &g.term) <= max_df {
+                        out.push((g.term, b.sub_words));
                     }
                 }
             }
         }
+        if out.len() > b.max_terms {
+            // Every term's frequency is already cached: the sort costs no lookups.
+            out.sort_by_cached_key(|(t, _)| self.term_doc_freq(stats, t));
+            out.truncate(b.max_terms);
+        }
         out
+    }
+
+    /// The distinct Chinese characters of the query's words, sorted (see [`char_bag`]).
+    fn query_chars(&self, terms: &[(String, u32)]) -> Vec<u32> {
+        if self.boosts.chars <= 0.0 {
+            return Vec::new();
+        }
+        let mut chars: Vec<u32> =
+            terms.iter().flat_map(|(t, _)| t.chars()).filter(|&c| is_han(c)).map(u32::from).collect();
+        chars.sort_unstable();
+        chars.dedup();
+        chars
+    }
+
+    /// Adds to each hit's score the BM25 score of the query characters in its character
+    /// bag, times `boosts.chars`.
+    fn rescore_by_chars(&self, segments: &[Arc<SegmentCache>], chars: &[u32], top: &mut [(f32, DocAddress)]) {
+        // Document frequencies and the average bag length over the whole index.
+        let (mut docs, mut total_len) = (0u64, 0u64);
+        let mut df = vec![0u64; chars.len()];
+        for seg in segments {
+            let Some(sc) = &seg.chars else { return };
+            docs += sc.docs;
+            total_len += sc.total_len;
+            for (i, c) in chars.iter().enumerate() {
+                df[i] += u64::from(sc.df.get(c).copied().unwrap_or(0));
+            }
+        }
+        if docs == 0 {
+            return;
+        }
+        let n = docs as f32;
+        let idf: Vec<f32> = df.iter().map(|&d| (1.0 + (n - d as f32 + 0.5) / (d as f32 + 0.5)).ln()).collect();
+        let avg_len = (total_len as f32 / n).max(1.0);
+        let weight = self.boosts.chars;
+        let mut bag: Vec<u64> = Vec::new();
+        for (score, addr) in top.iter_mut() {
+            let Some(sc) = segments.get(addr.segment_ord as usize).and_then(|s| s.chars.as_ref()) else {
+                continue;
+            };
+            let rows = sc.bags.index.value_row_ids(addr.doc_id);
+            let norm = BM25_K1 * (1.0 - BM25_B + BM25_B * rows.len() as f32 / avg_len);
+            let mut extra = 0.0;
+            let mut add = |i: usize, v: u64| {
+                let tf = (v & 0xff) as f32;
+                extra += idf[i] * tf * (BM25_K1 + 1.0) / (tf + norm);
+            };
+            if chars.len() * 8 < rows.len() {
+                // Few query characters: a binary search for each in the sorted bag, reading
+                // only the values it visits.
+                let (mut lo, hi) = (rows.start, rows.end);
+                for (i, &c) in chars.iter().enumerate() {
+                    let (mut a, mut b) = (lo, hi);
+                    while a < b {
+                        let mid = a + (b - a) / 2;
+                        if ((sc.bags.values.get_val(mid) >> 8) as u32) < c {
+                            a = mid + 1;
+                        } else {
+                            b = mid;
+                        }
+                    }
+                    if a < hi {
+                        let v = sc.bags.values.get_val(a);
+                        if (v >> 8) as u32 == c {
+                            add(i, v);
+                        }
+                    }
+                    // The query characters are sorted too: the next one lies further on.
+                    lo = a;
+                }
+            } else {
+                // Many: read the whole bag at once and merge the two sorted lists.
+                bag.resize(rows.len(), 0);
+                sc.bags.values.get_range(u64::from(rows.start), &mut bag);
+                let (mut i, mut j) = (0, 0);
+                while i < chars.len() && j < bag.len() {
+                    let c = (bag[j] >> 8) as u32;
+                    match chars[i].cmp(&c) {
+                        std::cmp::Ordering::Less => i += 1,
+                        std::cmp::Ordering::Greater => j += 1,
+                        std::cmp::Ordering::Equal => {
+                            add(i, bag[j]);
+                            i += 1;
+                            j += 1;
+                        }
+                    }
+                }
+            }
+            *score += weight * extra;
+        }
     }
 
     fn text_query(&self, terms: &[(String, f32)]) -> Option<Box<dyn Query>> {
@@ -558,8 +852,9 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let terms = self.query_terms(req.text);
-        let mut weighted = self.weighted_terms(&terms);
         let searcher = self.reader.searcher();
+        let stats = QueryStats::new(&searcher);
+        let mut weighted = self.weighted_terms(&stats, &terms);
         let expanding = req.ranking == Ranking::Hybrid && self.expansion.terms > 0 && self.expansion.weight > 0.0;
         if expanding && let Some(first) = self.text_query(&weighted) {
             let query = self.filtered(first, &req.filters);
@@ -570,16 +865,31 @@ impl SearchIndex {
             return Ok(Vec::new());
         };
         let query = self.filtered(text_query, &req.filters);
-        let top = searcher.search(&query, &TopDocs::with_limit(limit).and_offset(req.offset).order_by_score())?;
+        let chars = self.query_chars(&terms);
+        let segments = self.segment_caches(&searcher)?;
+        let top = if chars.is_empty() {
+            let collector = TopDocs::with_limit(limit).and_offset(req.offset).order_by_score();
+            searcher.search_with_statistics_provider(&query, &collector, &stats)?
+        } else {
+            // Characters re-order the candidates in blocks of `rescore_depth` (the first
+            // block is the best `rescore_depth` of the words and sub-words, and so on), so
+            // every page is a slice of one order: paging neither repeats nor skips a hit.
+            let depth = self.boosts.rescore_depth.max(1);
+            let window = (req.offset + limit).div_ceil(depth) * depth;
+            let collector = TopDocs::with_limit(window).order_by_score();
+            let mut top = searcher.search_with_statistics_provider(&query, &collector, &stats)?;
+            self.rescore_by_chars(&segments, &chars, &mut top);
+            for block in top.chunks_mut(depth) {
+                block.sort_by(|a, b| b.0.total_cmp(&a.0));
+            }
+            top.into_iter().skip(req.offset).take(limit).collect()
+        };
         let mut hits = Vec::with_capacity(top.len());
-        let mut id_buf = String::new();
-        let mut columns = HashMap::new();
         for (score, addr) in &top {
-            let id = match self.id_of(&searcher, *addr, &mut columns, &mut id_buf)? {
-                Some(id) => id,
-                None => continue,
+            let Some(id) = segments.get(addr.segment_ord as usize).and_then(|t| t.ids.get(addr.doc_id)) else {
+                continue;
             };
-            hits.push(Hit { id, score: *score, matched: Vec::new(), snippets: Vec::new() });
+            hits.push(Hit { id: id.to_string(), score: *score, matched: Vec::new(), snippets: Vec::new() });
         }
         if req.explain {
             self.explain(&searcher, &*query, &terms, &top, &mut hits)?;
@@ -637,30 +947,29 @@ impl SearchIndex {
         Ok(expansion_terms(&docs, &exclude, df, num_docs, p))
     }
 
-    fn id_of(
-        &self,
-        searcher: &tantivy::Searcher,
-        addr: DocAddress,
-        columns: &mut HashMap<u32, Option<tantivy::columnar::StrColumn>>,
-        buf: &mut String,
-    ) -> Result<Option<String>, SearchError> {
-        let column = match columns.get(&addr.segment_ord) {
-            Some(c) => c,
-            None => {
-                let reader = searcher.segment_reader(addr.segment_ord);
-                let c = reader.fast_fields().str("id")?;
-                columns.entry(addr.segment_ord).or_insert(c)
-            }
-        };
-        let Some(column) = column else {
-            return Ok(None);
-        };
-        let Some(ord) = column.term_ords(addr.doc_id).next() else {
-            return Ok(None);
-        };
-        buf.clear();
-        column.ord_to_str(ord, buf).map_err(|e| SearchError::Index(e.into()))?;
-        Ok(Some(buf.clone()))
+    /// The caches of the searcher's segments, by segment ordinal: read for a segment met
+    /// for the first time, forgotten once its segment is gone (merged or deleted).
+    fn segment_caches(&self, searcher: &tantivy::Searcher) -> Result<Vec<Arc<SegmentCache>>, SearchError> {
+        let mut cache = self.segments.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::with_capacity(searcher.segment_readers().len());
+        for reader in searcher.segment_readers() {
+            let entry = match cache.get(&reader.segment_id()) {
+                Some(t) => t.clone(),
+                None => {
+                    let chars = if self.boosts.chars > 0.0 { Some(SegmentChars::read(reader)?) } else { None };
+                    let t = Arc::new(SegmentCache { ids: SegmentIds::read(reader)?, chars });
+                    cache.insert(reader.segment_id(), t.clone());
+                    t
+                }
+            };
+            out.push(entry);
+        }
+        if cache.len() > out.len() {
+            let live: std::collections::HashSet<_> =
+                searcher.segment_readers().iter().map(|r| r.segment_id()).collect();
+            cache.retain(|id, _| live.contains(id));
+        }
+        Ok(out)
     }
 
     fn explain(
@@ -924,6 +1233,66 @@ mod tests {
             .unwrap()
             .with_boosts(Boosts { sub_words: 0.0, ..Boosts::default() });
         assert_eq!(words_only.boosts.sub_words, 0.0);
+    }
+
+    #[test]
+    fn characters_reorder_candidates_but_never_make_a_match() {
+        let index = SearchIndex::in_memory(Analyzer::new(AnalyzerSettings::default())).unwrap();
+        // Both share the word 脱毒 with the query; only d1 shares a character (薯) of 红薯.
+        index.add(&doc("d2", "achievement", "", &[], "脱毒苗的培育与水稻产量。")).unwrap();
+        index.add(&doc("d1", "achievement", "", &[], "脱毒苗的培育与甘薯产量。")).unwrap();
+        // Characters 红 and 薯 but no word or sub-word of the query.
+        index.add(&doc("d3", "achievement", "", &[], "红色薯条。")).unwrap();
+        index.commit().unwrap();
+        let hits = index.search(&SearchRequest::new("脱毒红薯")).unwrap();
+        assert_eq!(ids(&hits), vec!["d1", "d2"]);
+        assert!(hits[0].score > hits[1].score, "{hits:?}");
+        // Without characters the two tie on the word alone.
+        let plain = index.with_boosts(Boosts { chars: 0.0, ..Boosts::default() });
+        let hits = plain.search(&SearchRequest::new("脱毒红薯")).unwrap();
+        assert_eq!(hits.len(), 2);
+        assert_eq!(hits[0].score, hits[1].score);
+    }
+
+    #[test]
+    fn pages_of_character_rescored_results_are_slices_of_one_order() {
+        let index = SearchIndex::in_memory(Analyzer::new(AnalyzerSettings::default()))
+            .unwrap()
+            .with_boosts(Boosts { rescore_depth: 4, ..Boosts::default() });
+        let tails = ["甘薯", "红薯", "水稻", "小麦", "薯类", "玉米", "红枣", "马铃薯", "大豆", "薯蓣", "棉花"];
+        for (i, tail) in tails.iter().enumerate() {
+            let filler = "的".repeat(i % 3);
+            index.add(&doc(&format!("d{i}"), "achievement", "", &[], &format!("脱毒{filler}技术与{tail}。"))).unwrap();
+        }
+        index.commit().unwrap();
+        let all = index.search(&SearchRequest { limit: 20, ..SearchRequest::new("脱毒红薯") }).unwrap();
+        assert_eq!(all.len(), tails.len());
+        let mut paged = Vec::new();
+        for offset in (0..tails.len()).step_by(3) {
+            paged.extend(index.search(&SearchRequest { limit: 3, offset, ..SearchRequest::new("脱毒红薯") }).unwrap());
+        }
+        assert_eq!(ids(&paged), ids(&all));
+        // The first block (the best four) is led by the documents sharing 红 or 薯.
+        assert!(["d1", "d4", "d7", "d9", "d0"].contains(&all[0].id.as_str()), "{all:?}");
+    }
+
+    #[test]
+    fn a_long_query_keeps_its_rarest_terms() {
+        let index = SearchIndex::in_memory(Analyzer::new(AnalyzerSettings::default()))
+            .unwrap()
+            .with_boosts(Boosts { max_terms: 2, ..Boosts::default() });
+        index.add(&doc("d1", "achievement", "", &[], "涂层 材料 制备 工艺")).unwrap();
+        index.add(&doc("d2", "achievement", "", &[], "材料 制备 工艺 优化")).unwrap();
+        index.add(&doc("d3", "achievement", "", &[], "材料 制备 检测")).unwrap();
+        index.commit().unwrap();
+        let searcher = index.reader.searcher();
+        let stats = QueryStats::new(&searcher);
+        let terms = index.query_terms("材料 制备 涂层 工艺");
+        let kept: Vec<String> = index.weighted_terms(&stats, &terms).into_iter().map(|(t, _)| t).collect();
+        assert_eq!(kept.len(), 2);
+        assert!(kept.contains(&"涂层".to_string()) && kept.contains(&"工艺".to_string()), "{kept:?}");
+        let hits = index.search(&SearchRequest::new("材料 制备 涂层 工艺")).unwrap();
+        assert_eq!(hits[0].id, "d1");
     }
 
     fn association_sample() -> SearchIndex {

@@ -17,11 +17,12 @@ mod index;
 pub mod metrics;
 
 pub use analyzer::{
-    AnalyzedToken, Analyzer, AnalyzerSettings, CHAR_MARK, JiebaTokenStream, JiebaTokenizer, SUB_WORD_MARK, Segmentation,
+    AnalyzedToken, Analyzer, AnalyzerSettings, JiebaTokenStream, JiebaTokenizer, SUB_WORD_MARK, Segmentation,
 };
 pub use expansion::ExpansionParams;
 pub use index::{
-    Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_SUB_WORD_WEIGHT, Field, Filters, Hit, MatchedTerm, OpenOutcome, Ranking,
+    Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_MAX_TERMS, DEFAULT_RESCORE_DEPTH, DEFAULT_SUB_WORD_BACKOFF_DF,
+    DEFAULT_SUB_WORD_MAX_DF, DEFAULT_SUB_WORD_WEIGHT, Field, Filters, Hit, MatchedTerm, OpenOutcome, Ranking,
     SearchDoc, SearchIndex, SearchRequest, Snippet,
 };
 
