@@ -26,6 +26,13 @@ const TOKENIZER: &str = "tto_jieba";
 const MAX_QUERY_BYTES: usize = 8 * 1024;
 /// At most this many distinct terms make a query.
 const MAX_QUERY_TERMS: usize = 256;
+/// Segments with more documents than this are not merged again, and merges start at this
+/// many segments of a size. A merge reads its segments back through memory-mapped files,
+/// all of which count as resident memory, so this bounds what one merge maps: a bulk load
+/// of a million documents ends in a few segments of three writer buffers each instead of
+/// one merge of eight buffers (measured in docs/benchmarks.md).
+const MAX_DOCS_BEFORE_MERGE: usize = 150_000;
+const MIN_SEGMENTS_TO_MERGE: usize = 3;
 /// At most this many hits per page, and this deep into the results.
 const MAX_LIMIT: usize = 1_000;
 const MAX_OFFSET: usize = 10_000;
@@ -127,7 +134,7 @@ pub const DEFAULT_SUB_WORD_BACKOFF_DF: u64 = 10;
 /// Sub-words in more than this share of the documents are not asked for.
 pub const DEFAULT_SUB_WORD_MAX_DF: f32 = 0.01;
 /// Terms a query keeps, the rarest.
-pub const DEFAULT_MAX_TERMS: usize = 24;
+pub const DEFAULT_MAX_TERMS: usize = 16;
 
 /// How hits are ranked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -502,7 +509,12 @@ impl SearchIndex {
     fn writer(&self) -> Result<MutexGuard<'_, Option<IndexWriter>>, SearchError> {
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
-            *guard = Some(self.index.writer_with_num_threads(self.writer_threads, self.writer_memory)?);
+            let writer = self.index.writer_with_num_threads(self.writer_threads, self.writer_memory)?;
+            let mut policy = tantivy::merge_policy::LogMergePolicy::default();
+            policy.set_max_docs_before_merge(MAX_DOCS_BEFORE_MERGE);
+            policy.set_min_num_segments(MIN_SEGMENTS_TO_MERGE);
+            writer.set_merge_policy(Box::new(policy));
+            *guard = Some(writer);
         }
         Ok(guard)
     }
