@@ -12,8 +12,8 @@ use clap::{Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 use tto_search::metrics::{percentile, score_ranking};
 use tto_search::{
-    Analyzer, AnalyzerSettings, Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_MAX_TERMS, DEFAULT_RESCORE_DEPTH,
-    DEFAULT_SUB_WORD_BACKOFF_DF, DEFAULT_SUB_WORD_MAX_DF, DEFAULT_SUB_WORD_WEIGHT, ExpansionParams, Ranking, SearchDoc,
+    Analyzer, AnalyzerSettings, Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_RESCORE_DEPTH, DEFAULT_SUB_WORD_BACKOFF_DF,
+    DEFAULT_SUB_WORD_MAX_DF, DEFAULT_SUB_WORD_WEIGHT, ExpansionParams, Ranking, SHORT_QUERY_MAX_TERMS, SearchDoc,
     SearchIndex, SearchRequest, Segmentation,
 };
 
@@ -98,7 +98,7 @@ pub struct Tuning {
     #[arg(long, default_value_t = DEFAULT_SUB_WORD_MAX_DF)]
     sub_max_df: f32,
     /// Terms a query keeps, the rarest.
-    #[arg(long, default_value_t = DEFAULT_MAX_TERMS)]
+    #[arg(long, default_value_t = SHORT_QUERY_MAX_TERMS)]
     max_terms: usize,
     /// Hybrid: feedback documents.
     #[arg(long)]

@@ -133,8 +133,12 @@ pub const DEFAULT_RESCORE_DEPTH: usize = 20;
 pub const DEFAULT_SUB_WORD_BACKOFF_DF: u64 = 10;
 /// Sub-words in more than this share of the documents are not asked for.
 pub const DEFAULT_SUB_WORD_MAX_DF: f32 = 0.01;
-/// Terms a query keeps, the rarest.
-pub const DEFAULT_MAX_TERMS: usize = 16;
+/// Terms a query keeps, the rarest: in the product, where matching sends a whole need
+/// (title, keywords and description) as one query.
+pub const DEFAULT_MAX_TERMS: usize = 24;
+/// Terms a short query keeps (a keyword list or a title, as in `tto bench matching`):
+/// 16 loses 0.001 nDCG@10 against 24 and keeps the million-document p99 under 20 ms.
+pub const SHORT_QUERY_MAX_TERMS: usize = 16;
 
 /// How hits are ranked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -23,7 +23,7 @@ pub use expansion::ExpansionParams;
 pub use index::{
     Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_MAX_TERMS, DEFAULT_RESCORE_DEPTH, DEFAULT_SUB_WORD_BACKOFF_DF,
     DEFAULT_SUB_WORD_MAX_DF, DEFAULT_SUB_WORD_WEIGHT, Field, Filters, Hit, MatchedTerm, OpenOutcome, Ranking,
-    SearchDoc, SearchIndex, SearchRequest, Snippet,
+    SHORT_QUERY_MAX_TERMS, SearchDoc, SearchIndex, SearchRequest, Snippet,
 };
 
 /// What can go wrong with the index. Bad query text is never an error.
