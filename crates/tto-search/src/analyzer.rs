@@ -124,7 +124,12 @@ impl Analyzer {
         let mut gram = String::new();
         self.for_each_term(text, |term, from, to| {
             emit(term, from, to);
-            for_each_sub_word(term, from, to, &mut gram, &mut emit);
+            // A two-character word would be its own only sub-word: the word is enough
+            // (two-character words are a third of all tokens). The query side asks for a
+            // sub-word as both terms (see `SearchIndex::weighted_terms`).
+            if !is_two_han(term) {
+                for_each_sub_word(term, from, to, &mut gram, &mut emit);
+            }
         });
     }
 
@@ -181,6 +186,12 @@ pub const SUB_WORD_MARK: char = '\u{1}';
 
 pub(crate) fn is_han(c: char) -> bool {
     matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}' | '\u{20000}'..='\u{2ebef}')
+}
+
+/// Whether `word` is exactly two Chinese characters.
+pub(crate) fn is_two_han(word: &str) -> bool {
+    let mut chars = word.chars();
+    matches!((chars.next(), chars.next(), chars.next()), (Some(a), Some(b), None) if is_han(a) && is_han(b))
 }
 
 /// The sub-word terms of a Chinese word: its character bigrams, marked [`SUB_WORD_MARK`]
@@ -451,7 +462,6 @@ mod tests {
                 ("deep".to_string(), "Deep", 0),
                 ("learn".to_string(), "learning", 1),
                 ("图像".to_string(), "图像", 2),
-                ("\u{1}图像".to_string(), "图像", 3),
             ]
         );
     }
@@ -471,8 +481,9 @@ mod tests {
     #[test]
     fn index_tokens_add_sub_words_after_each_word() {
         let mut terms = Vec::new();
-        analyzer().for_each_index_token("飞行器的PID", |t, _, _| terms.push(t.to_string()));
-        assert_eq!(terms, vec!["飞行器", "\u{1}飞行", "\u{1}行器", "pid"]);
+        analyzer().for_each_index_token("飞行器的PID图像", |t, _, _| terms.push(t.to_string()));
+        // A two-character word is its own only bigram: it is indexed once, as the word.
+        assert_eq!(terms, vec!["飞行器", "\u{1}飞行", "\u{1}行器", "pid", "图像"]);
         // The query-side word terms never carry the mark.
         assert!(analyzer().terms("飞行器的PID").iter().all(|t| !t.starts_with(SUB_WORD_MARK)));
     }

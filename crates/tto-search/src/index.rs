@@ -14,7 +14,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 use crate::SearchError;
-use crate::analyzer::{Analyzer, JiebaTokenizer, char_bag, is_han, sub_word_grams};
+use crate::analyzer::{Analyzer, JiebaTokenizer, SUB_WORD_MARK, char_bag, is_han, sub_word_grams};
 use crate::expansion::{ExpansionParams, FeedbackDoc, expansion_terms};
 
 /// BM25's parameters, as tantivy scores terms (for the character re-scoring).
@@ -124,11 +124,11 @@ impl Default for Boosts {
 // The ranking settings below were measured on the CSL dev queries (docs/benchmarks.md).
 
 /// Weight of a sub-word match relative to a word match.
-pub const DEFAULT_SUB_WORD_WEIGHT: f32 = 0.3;
+pub const DEFAULT_SUB_WORD_WEIGHT: f32 = 0.15;
 /// Weight of the character re-scoring.
 pub const DEFAULT_CHAR_WEIGHT: f32 = 0.5;
 /// Candidates re-scored with characters.
-pub const DEFAULT_RESCORE_DEPTH: usize = 20;
+pub const DEFAULT_RESCORE_DEPTH: usize = 50;
 /// Query words in more documents than this get no sub-words.
 pub const DEFAULT_SUB_WORD_BACKOFF_DF: u64 = 10;
 /// Sub-words in more than this share of the documents are not asked for.
@@ -683,7 +683,9 @@ impl SearchIndex {
     /// The weighted terms of a query: each word (weight 1) and, when sub-words are on, the
     /// distinct sub-words of its rare Chinese words (in at most
     /// `boosts.sub_word_backoff_df` documents: a word the index knows well matches as a
-    /// word) that are themselves in at most `boosts.sub_word_max_df` of the documents.
+    /// word) that are themselves in at most `boosts.sub_word_max_df` of the documents. A
+    /// sub-word is asked for twice, as a bigram inside longer words and as a two-character
+    /// word, because the index keeps a two-character word only as the word.
     /// Of a long query only the `boosts.max_terms` rarest terms are kept: the common ones
     /// tell the documents apart least and cost the most.
     fn weighted_terms(&self, stats: &QueryStats<'_>, terms: &[(String, u32)]) -> Vec<(String, f32)> {
@@ -691,15 +693,24 @@ impl SearchIndex {
         let b = &self.boosts;
         if b.sub_words > 0.0 {
             let max_df = (f64::from(b.sub_word_max_df.clamp(0.0, 1.0)) * stats.searcher.num_docs() as f64) as u64;
-            let mut seen = std::collections::HashSet::new();
+            let mut seen: std::collections::HashSet<String> = terms.iter().map(|(t, _)| t.clone()).collect();
             for (term, _) in terms {
                 let grams = sub_word_grams(term, 0, term.len());
                 if grams.is_empty() || self.term_doc_freq(stats, term) > b.sub_word_backoff_df {
                     continue;
                 }
                 for g in grams {
-                    if seen.insert(g.term.clone()) && self.term_doc_freq(stats, &g.term) <= max_df {
-                        out.push((g.term, b.sub_words));
+                    // The index holds a bigram inside a longer word as a sub-word and a
+                    // two-character word as the word alone: ask for both, if the two together
+                    // are rare enough.
+                    let word = &g.term[SUB_WORD_MARK.len_utf8()..];
+                    if self.term_doc_freq(stats, &g.term) + self.term_doc_freq(stats, word) > max_df {
+                        continue;
+                    }
+                    for term in [g.term.as_str(), word] {
+                        if seen.insert(term.to_string()) {
+                            out.push((term.to_string(), b.sub_words));
+                        }
                     }
                 }
             }
@@ -753,48 +764,21 @@ impl SearchIndex {
             let rows = sc.bags.index.value_row_ids(addr.doc_id);
             let norm = BM25_K1 * (1.0 - BM25_B + BM25_B * rows.len() as f32 / avg_len);
             let mut extra = 0.0;
-            let mut add = |i: usize, v: u64| {
-                let tf = (v & 0xff) as f32;
-                extra += idf[i] * tf * (BM25_K1 + 1.0) / (tf + norm);
-            };
-            if chars.len() * 8 < rows.len() {
-                // Few query characters: a binary search for each in the sorted bag, reading
-                // only the values it visits.
-                let (mut lo, hi) = (rows.start, rows.end);
-                for (i, &c) in chars.iter().enumerate() {
-                    let (mut a, mut b) = (lo, hi);
-                    while a < b {
-                        let mid = a + (b - a) / 2;
-                        if ((sc.bags.values.get_val(mid) >> 8) as u32) < c {
-                            a = mid + 1;
-                        } else {
-                            b = mid;
-                        }
-                    }
-                    if a < hi {
-                        let v = sc.bags.values.get_val(a);
-                        if (v >> 8) as u32 == c {
-                            add(i, v);
-                        }
-                    }
-                    // The query characters are sorted too: the next one lies further on.
-                    lo = a;
-                }
-            } else {
-                // Many: read the whole bag at once and merge the two sorted lists.
-                bag.resize(rows.len(), 0);
-                sc.bags.values.get_range(u64::from(rows.start), &mut bag);
-                let (mut i, mut j) = (0, 0);
-                while i < chars.len() && j < bag.len() {
-                    let c = (bag[j] >> 8) as u32;
-                    match chars[i].cmp(&c) {
-                        std::cmp::Ordering::Less => i += 1,
-                        std::cmp::Ordering::Greater => j += 1,
-                        std::cmp::Ordering::Equal => {
-                            add(i, bag[j]);
-                            i += 1;
-                            j += 1;
-                        }
+            // One bulk read of the bag (faster than a binary search per character, however
+            // few), then a merge of the two sorted lists.
+            bag.resize(rows.len(), 0);
+            sc.bags.values.get_range(u64::from(rows.start), &mut bag);
+            let (mut i, mut j) = (0, 0);
+            while i < chars.len() && j < bag.len() {
+                let c = (bag[j] >> 8) as u32;
+                match chars[i].cmp(&c) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal => {
+                        let tf = (bag[j] & 0xff) as f32;
+                        extra += idf[i] * tf * (BM25_K1 + 1.0) / (tf + norm);
+                        i += 1;
+                        j += 1;
                     }
                 }
             }
@@ -1249,6 +1233,28 @@ mod tests {
             .unwrap()
             .with_boosts(Boosts { sub_words: 0.0, ..Boosts::default() });
         assert_eq!(words_only.boosts.sub_words, 0.0);
+    }
+
+    #[test]
+    fn a_sub_word_is_asked_for_inside_longer_words_and_as_a_two_character_word() {
+        let index = SearchIndex::in_memory(Analyzer::new(AnalyzerSettings::default()))
+            .unwrap()
+            .with_boosts(Boosts { sub_word_max_df: 1.0, ..Boosts::default() });
+        index.add(&doc("d1", "achievement", "", &[], "二维图像的特征。")).unwrap();
+        index.commit().unwrap();
+        let mut tokens = Vec::new();
+        index.analyzer().for_each_index_token("二维图像", |t, _, _| tokens.push(t.to_string()));
+        assert!(tokens.contains(&"图像".to_string()) && !tokens.contains(&"\u{1}图像".to_string()), "{tokens:?}");
+        let searcher = index.reader.searcher();
+        let stats = QueryStats::new(&searcher);
+        let weighted = index.weighted_terms(&stats, &[("图像配准器".to_string(), 1)]);
+        let sub = index.boosts.sub_words;
+        for term in ["\u{1}图像", "图像", "\u{1}像配", "\u{1}配准", "配准", "\u{1}准器", "准器"] {
+            assert!(weighted.contains(&(term.to_string(), sub)), "{term} in {weighted:?}");
+        }
+        // A two-character query word is its own sub-word: asked for once, as the word.
+        let weighted = index.weighted_terms(&stats, &[("图谱".to_string(), 1)]);
+        assert_eq!(weighted, vec![("图谱".to_string(), 1.0), ("\u{1}图谱".to_string(), sub)]);
     }
 
     #[test]
