@@ -20,6 +20,14 @@ use crate::expansion::{ExpansionParams, FeedbackDoc, expansion_terms};
 /// BM25's parameters, as tantivy scores terms (for the character re-scoring).
 const BM25_K1: f32 = 1.2;
 const BM25_B: f32 = 0.75;
+/// Character re-scoring binary-searches a candidate's bag for each query character when
+/// the bag has more than this many values per query character, and otherwise reads the
+/// whole bag (a bulk read costs about half a single read per value; a search, some eight).
+const BAG_SEARCH_FACTOR: usize = 16;
+/// Characters re-score at most this many candidates per query word (and at most
+/// [`Boosts::rescore_depth`]): measured on the CSL dev queries, single-word queries rank the
+/// same at 20 as at 50 and cost less (docs/benchmarks.md).
+const RESCORE_DEPTH_PER_WORD: usize = 20;
 /// Name under which the jieba tokenizer is registered in the index.
 const TOKENIZER: &str = "tto_jieba";
 /// Query text beyond this many bytes is ignored (a query is a need, not a book).
@@ -92,7 +100,8 @@ pub struct Boosts {
     /// [`rescore_depth`](Self::rescore_depth) candidates of the words and sub-words; they
     /// never make a document a match. 0 switches them off.
     pub chars: f32,
-    /// How many of the best candidates characters re-score (at least the page asked for).
+    /// How many of the best candidates characters re-score, at most (fewer for queries of
+    /// one or two words).
     pub rescore_depth: usize,
     /// Sub-words are asked for only for query words in at most this many documents: a
     /// word the index knows well matches as a word; a rare or unknown one (a new compound,
@@ -764,21 +773,49 @@ impl SearchIndex {
             let rows = sc.bags.index.value_row_ids(addr.doc_id);
             let norm = BM25_K1 * (1.0 - BM25_B + BM25_B * rows.len() as f32 / avg_len);
             let mut extra = 0.0;
-            // One bulk read of the bag (faster than a binary search per character, however
-            // few), then a merge of the two sorted lists.
-            bag.resize(rows.len(), 0);
-            sc.bags.values.get_range(u64::from(rows.start), &mut bag);
-            let (mut i, mut j) = (0, 0);
-            while i < chars.len() && j < bag.len() {
-                let c = (bag[j] >> 8) as u32;
-                match chars[i].cmp(&c) {
-                    std::cmp::Ordering::Less => i += 1,
-                    std::cmp::Ordering::Greater => j += 1,
-                    std::cmp::Ordering::Equal => {
-                        let tf = (bag[j] & 0xff) as f32;
-                        extra += idf[i] * tf * (BM25_K1 + 1.0) / (tf + norm);
-                        i += 1;
-                        j += 1;
+            // BM25 of one character of the bag (`code point << 8 | count`).
+            let char_score = |idf: f32, v: u64| {
+                let tf = (v & 0xff) as f32;
+                idf * tf * (BM25_K1 + 1.0) / (tf + norm)
+            };
+            if chars.len() * BAG_SEARCH_FACTOR < rows.len() {
+                // Few query characters: a binary search for each in the sorted bag, reading
+                // only the values it visits.
+                let (mut lo, hi) = (rows.start, rows.end);
+                for (i, &c) in chars.iter().enumerate() {
+                    let (mut a, mut b) = (lo, hi);
+                    while a < b {
+                        let mid = a + (b - a) / 2;
+                        if ((sc.bags.values.get_val(mid) >> 8) as u32) < c {
+                            a = mid + 1;
+                        } else {
+                            b = mid;
+                        }
+                    }
+                    if a < hi {
+                        let v = sc.bags.values.get_val(a);
+                        if (v >> 8) as u32 == c {
+                            extra += char_score(idf[i], v);
+                        }
+                    }
+                    // The query characters are sorted too: the next one lies further on.
+                    lo = a;
+                }
+            } else {
+                // Many: one bulk read of the bag, then a merge of the two sorted lists.
+                bag.resize(rows.len(), 0);
+                sc.bags.values.get_range(u64::from(rows.start), &mut bag);
+                let (mut i, mut j) = (0, 0);
+                while i < chars.len() && j < bag.len() {
+                    let c = (bag[j] >> 8) as u32;
+                    match chars[i].cmp(&c) {
+                        std::cmp::Ordering::Less => i += 1,
+                        std::cmp::Ordering::Greater => j += 1,
+                        std::cmp::Ordering::Equal => {
+                            extra += char_score(idf[i], bag[j]);
+                            i += 1;
+                            j += 1;
+                        }
                     }
                 }
             }
@@ -871,16 +908,19 @@ impl SearchIndex {
             let collector = TopDocs::with_limit(limit).and_offset(req.offset).order_by_score();
             searcher.search_with_statistics_provider(&query, &collector, &stats)?
         } else {
-            // Characters re-order the candidates in blocks of `rescore_depth` (the first
-            // block is the best `rescore_depth` of the words and sub-words, and so on), so
-            // every page is a slice of one order: paging neither repeats nor skips a hit.
-            let depth = self.boosts.rescore_depth.max(1);
+            // Characters re-order the candidates in blocks of `depth` (the first block is the
+            // best `depth` of the words and sub-words, and so on), so every page is a slice
+            // of one order: paging neither repeats nor skips a hit. The candidates of a
+            // one-word query all share its characters, so re-scoring deep pays only as the
+            // query has more words to differ in.
+            let depth = (RESCORE_DEPTH_PER_WORD * terms.len()).clamp(1, self.boosts.rescore_depth.max(1));
             let window = (req.offset + limit).div_ceil(depth) * depth;
             let collector = TopDocs::with_limit(window).order_by_score();
             let mut top = searcher.search_with_statistics_provider(&query, &collector, &stats)?;
             self.rescore_by_chars(&segments, &chars, &mut top);
             for block in top.chunks_mut(depth) {
-                block.sort_by(|a, b| b.0.total_cmp(&a.0));
+                // Equal scores fall back to the document address: one order, every time.
+                block.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             }
             top.into_iter().skip(req.offset).take(limit).collect()
         };
