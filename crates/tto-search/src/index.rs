@@ -28,8 +28,11 @@ const BAG_SEARCH_FACTOR: usize = 16;
 /// [`Boosts::rescore_depth`]): measured on the CSL dev queries, single-word queries rank the
 /// same at 20 as at 50 and cost less (docs/benchmarks.md).
 const RESCORE_DEPTH_PER_WORD: usize = 20;
-/// Name under which the jieba tokenizer is registered in the index.
-const TOKENIZER: &str = "tto_jieba";
+/// Name under which the jieba tokenizer is registered in the index. It carries the
+/// version of the index-token layout (2: two-character words once, as the word): the name is
+/// part of the schema, so an index written with another layout is found to have another
+/// schema and is rebuilt.
+const TOKENIZER: &str = "tto_jieba_2";
 /// Query text beyond this many bytes is ignored (a query is a need, not a book).
 const MAX_QUERY_BYTES: usize = 8 * 1024;
 /// At most this many distinct terms make a query.
@@ -1455,6 +1458,42 @@ mod tests {
         assert_eq!(index.num_docs(), 0);
         assert!(dir.join("notes.txt").exists(), "a file that is not the index's was removed");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_index_of_another_token_layout_is_rebuilt() {
+        let dir = temp_dir("layout");
+        // The schema as before the layout changed: same fields, the old tokenizer name.
+        let (schema, _) = build_schema();
+        let old = with_tokenizer_renamed(&schema, TOKENIZER, "tto_jieba");
+        drop(Index::create_in_dir(&dir, old).unwrap());
+        let (index, outcome) = SearchIndex::open_or_create(&dir, Analyzer::new(AnalyzerSettings::default())).unwrap();
+        assert!(matches!(outcome, OpenOutcome::Rebuilt { .. }), "{outcome:?}");
+        assert_eq!(index.num_docs(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `schema` with every text field's tokenizer `from` renamed `to`.
+    fn with_tokenizer_renamed(schema: &Schema, from: &str, to: &str) -> Schema {
+        let mut b = Schema::builder();
+        for (_, entry) in schema.fields() {
+            match entry.field_type() {
+                schema::FieldType::Str(options) => {
+                    let renamed = match options.get_indexing_options() {
+                        Some(indexing) if indexing.tokenizer() == from => {
+                            options.clone().set_indexing_options(indexing.clone().set_tokenizer(to))
+                        }
+                        _ => options.clone(),
+                    };
+                    b.add_text_field(entry.name(), renamed);
+                }
+                schema::FieldType::U64(options) => {
+                    b.add_u64_field(entry.name(), options.clone());
+                }
+                other => panic!("a field type the schema does not use: {other:?}"),
+            }
+        }
+        b.build()
     }
 
     #[test]
