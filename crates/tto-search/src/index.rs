@@ -95,13 +95,14 @@ pub struct Boosts {
     pub title: f32,
     pub keywords: f32,
     pub body: f32,
-    /// Multiplier of a sub-word (character bigram inside a Chinese word) match relative to
-    /// a whole-word match in the same field. 0 switches sub-words off.
+    /// Multiplier of a sub-word match (a character bigram inside a longer Chinese word, or
+    /// the two-character word it spells) relative to a whole-word match in the same field.
+    /// 0 switches sub-words off.
     pub sub_words: f32,
     /// Multiplier of a Chinese character shared by the query and a candidate, relative to a
-    /// whole-word match in the body. Characters only re-score the best
-    /// [`rescore_depth`](Self::rescore_depth) candidates of the words and sub-words; they
-    /// never make a document a match. 0 switches them off.
+    /// whole-word match in the body. Characters only re-score the best candidates of the
+    /// words and sub-words (see [`rescore_depth`](Self::rescore_depth)); they never make a
+    /// document a match. 0 switches them off.
     pub chars: f32,
     /// How many of the best candidates characters re-score, at most (fewer for queries of
     /// one or two words).
@@ -139,7 +140,7 @@ impl Default for Boosts {
 pub const DEFAULT_SUB_WORD_WEIGHT: f32 = 0.15;
 /// Weight of the character re-scoring.
 pub const DEFAULT_CHAR_WEIGHT: f32 = 0.5;
-/// Candidates re-scored with characters.
+/// Candidates re-scored with characters, at most (20 per query word).
 pub const DEFAULT_RESCORE_DEPTH: usize = 50;
 /// Query words in more documents than this get no sub-words.
 pub const DEFAULT_SUB_WORD_BACKOFF_DF: u64 = 10;
