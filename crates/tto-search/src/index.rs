@@ -15,7 +15,7 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 use crate::SearchError;
 use crate::analyzer::{Analyzer, JiebaTokenizer, SUB_WORD_MARK, char_bag, is_han, sub_word_grams};
-use crate::expansion::{ExpansionParams, FeedbackDoc, expansion_terms};
+use crate::meaning::{Encoder, Role};
 
 /// BM25's parameters, as tantivy scores terms (for the character re-scoring).
 const BM25_K1: f32 = 1.2;
@@ -67,6 +67,9 @@ pub struct SearchDoc {
     pub institution: Option<String>,
     pub status: Option<String>,
     pub visibility: Option<String>,
+    /// The sentence vector of title, keywords and body, when the caller has it already
+    /// (see [`SearchIndex::with_meaning`]); otherwise the index computes it.
+    pub vector: Option<Vec<f32>>,
 }
 
 /// A text field of a [`SearchDoc`].
@@ -142,6 +145,11 @@ pub const DEFAULT_SUB_WORD_WEIGHT: f32 = 0.15;
 pub const DEFAULT_CHAR_WEIGHT: f32 = 0.5;
 /// Candidates re-scored with characters, at most (20 per query word).
 pub const DEFAULT_RESCORE_DEPTH: usize = 50;
+/// Weight of meaning in [`Ranking::Hybrid`] (see [`MeaningParams`]); measured on the CSL dev
+/// queries (docs/benchmarks.md).
+pub const DEFAULT_MEANING_WEIGHT: f32 = 0.2;
+/// Candidates of each side in [`Ranking::Hybrid`].
+pub const DEFAULT_MEANING_DEPTH: usize = 100;
 /// Query words in more documents than this get no sub-words.
 pub const DEFAULT_SUB_WORD_BACKOFF_DF: u64 = 10;
 /// Sub-words in more than this share of the documents are not asked for.
@@ -160,10 +168,10 @@ pub enum Ranking {
     /// BM25 over the query's words and sub-words, field boosts applied.
     #[default]
     Lexical,
-    /// Lexical, then the query is expanded with the terms most associated with it in the
-    /// best-ranked documents (pseudo-relevance feedback, see [`crate::expansion`]) and run
-    /// again. Finds documents that describe the same thing in other words; costs a second
-    /// search and the re-analysis of the feedback documents.
+    /// Lexical, fused with the cosine of sentence vectors (see [`crate::meaning`] and
+    /// [`MeaningParams`]): finds documents that describe the same thing in other words.
+    /// Costs the query's encoding. Ranks as [`Ranking::Lexical`] on an index without a
+    /// model ([`SearchIndex::with_meaning`]).
     Hybrid,
 }
 
@@ -268,6 +276,8 @@ struct Fields {
     visibility: schema::Field,
     /// The character bag of the text fields (see [`char_bag`]).
     chars: schema::Field,
+    /// The sentence vector, little-endian f32 (present when the index has a model).
+    vector: schema::Field,
 }
 
 impl Fields {
@@ -300,6 +310,7 @@ fn build_schema() -> (Schema, Fields) {
         status: b.add_text_field("status", keyword.clone()),
         visibility: b.add_text_field("visibility", keyword),
         chars: b.add_u64_field("chars", schema::FAST),
+        vector: b.add_bytes_field("vector", schema::FAST),
     };
     (b.build(), fields)
 }
@@ -313,7 +324,7 @@ pub struct SearchIndex {
     analyzer: Analyzer,
     fields: Fields,
     boosts: Boosts,
-    expansion: ExpansionParams,
+    meaning: Option<Meaning>,
     writer_threads: usize,
     writer_memory: usize,
     /// Per segment (see [`SegmentCache`]).
@@ -364,13 +375,101 @@ impl Bm25StatisticsProvider for QueryStats<'_> {
     }
 }
 
-/// What a search needs of one segment beyond tantivy's own: its ids and character
-/// statistics. Segments never change, so this is read once, when a searcher first meets
+/// What a search needs of one segment beyond tantivy's own: its ids, character
+/// statistics and sentence vectors. Segments never change, so this is read once, when a searcher first meets
 /// the segment, and forgotten when the segment is merged away.
 struct SegmentCache {
     ids: SegmentIds,
     /// Present when character re-scoring is on ([`Boosts::chars`] > 0).
     chars: Option<SegmentChars>,
+    /// Present when the index has a model.
+    vectors: Option<SegmentVectors>,
+}
+
+/// The sentence vectors of one segment's documents, `dim` values each, in document order
+/// (zeros for a document without one: its cosine with any query is 0).
+struct SegmentVectors {
+    dim: usize,
+    values: Vec<f32>,
+}
+
+impl SegmentVectors {
+    fn read(reader: &tantivy::SegmentReader, dim: usize) -> Result<SegmentVectors, SearchError> {
+        let mut values = vec![0.0f32; reader.max_doc() as usize * dim];
+        if let Some(column) = reader.fast_fields().bytes("vector")? {
+            let mut buf = Vec::new();
+            for doc in 0..reader.max_doc() {
+                let Some(ord) = column.term_ords(doc).next() else { continue };
+                buf.clear();
+                column.ord_to_bytes(ord, &mut buf).map_err(|e| SearchError::Index(e.into()))?;
+                if buf.len() != dim * 4 {
+                    continue;
+                }
+                let row = &mut values[doc as usize * dim..(doc as usize + 1) * dim];
+                for (v, b) in row.iter_mut().zip(buf.chunks_exact(4)) {
+                    *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                }
+            }
+        }
+        Ok(SegmentVectors { dim, values })
+    }
+
+    /// The cosine of every document of the segment with `query` (a unit vector).
+    fn cosines(&self, query: &[f32]) -> Vec<f32> {
+        self.values
+            .chunks_exact(self.dim)
+            .map(|row| {
+                // Eight independent sums, which the compiler turns into SIMD.
+                let mut acc = [0.0f32; 8];
+                let (rows, queries) = (row.chunks_exact(8), query.chunks_exact(8));
+                let tail: f32 = rows.remainder().iter().zip(queries.remainder()).map(|(r, q)| r * q).sum();
+                for (r, q) in rows.zip(queries) {
+                    for j in 0..8 {
+                        acc[j] += r[j] * q[j];
+                    }
+                }
+                acc.iter().sum::<f32>() + tail
+            })
+            .collect()
+    }
+}
+
+/// A model and how its similarity is fused with the lexical score.
+struct Meaning {
+    embedder: Arc<dyn Encoder>,
+    params: MeaningParams,
+}
+
+/// How [`Ranking::Hybrid`] fuses meaning with words.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MeaningParams {
+    /// Weight of the similarity relative to the lexical score: the lexical score is divided
+    /// by the best candidate's, the cosine becomes a z-score over the whole index (how many
+    /// standard deviations above the mean cosine).
+    pub weight: f32,
+    /// Candidates taken from each side: the best `depth` lexical and the `depth` most
+    /// similar documents.
+    pub depth: usize,
+}
+
+impl Default for MeaningParams {
+    fn default() -> Self {
+        MeaningParams { weight: DEFAULT_MEANING_WEIGHT, depth: DEFAULT_MEANING_DEPTH }
+    }
+}
+
+/// The text a document's vector is computed from.
+fn passage_text(doc: &SearchDoc) -> String {
+    let mut text = doc.title.clone();
+    for part in doc.keywords.iter().chain(std::iter::once(&doc.body)) {
+        if !part.is_empty() {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(part);
+        }
+    }
+    text
 }
 
 /// The `id` of every document of one segment, held in memory. Reading an id from the
@@ -492,7 +591,7 @@ impl SearchIndex {
             analyzer,
             fields,
             boosts: Boosts::default(),
-            expansion: ExpansionParams::default(),
+            meaning: None,
             segments: Mutex::new(HashMap::new()),
             writer_threads: 1,
             writer_memory: 128 << 20,
@@ -507,10 +606,18 @@ impl SearchIndex {
         self
     }
 
-    /// Parameters of the [`Ranking::Hybrid`] query expansion.
-    pub fn with_expansion(mut self, params: ExpansionParams) -> SearchIndex {
-        self.expansion = params;
+    /// The sentence encoder of [`Ranking::Hybrid`]: documents written from now on carry a
+    /// vector, and hybrid searches fuse its cosine with the lexical score. Documents
+    /// written without a model have no vector; they are still found by their words.
+    pub fn with_meaning(mut self, embedder: Arc<dyn Encoder>, params: MeaningParams) -> SearchIndex {
+        self.meaning = Some(Meaning { embedder, params });
+        self.segments.get_mut().unwrap_or_else(|p| p.into_inner()).clear();
         self
+    }
+
+    /// The sentence encoder, if the index has one.
+    pub fn embedder(&self) -> Option<&Arc<dyn Encoder>> {
+        self.meaning.as_ref().map(|m| &m.embedder)
     }
 
     /// Indexing threads and their total memory budget (default one thread, 128 MiB).
@@ -572,6 +679,20 @@ impl SearchIndex {
             .chain(std::iter::once(doc.body.as_str()));
         for v in char_bag(texts) {
             d.add_u64(f.chars, v);
+        }
+        if let Some(meaning) = &self.meaning {
+            let computed;
+            let vector = match &doc.vector {
+                Some(v) => v,
+                None => {
+                    computed = meaning.embedder.embed(&passage_text(doc), Role::Passage);
+                    &computed
+                }
+            };
+            if vector.len() == meaning.embedder.dim() {
+                let bytes: Vec<u8> = vector.iter().flat_map(|v| v.to_le_bytes()).collect();
+                d.add_bytes(f.vector, &bytes);
+            }
         }
         d
     }
@@ -898,20 +1019,22 @@ impl SearchIndex {
         let terms = self.query_terms(req.text);
         let searcher = self.reader.searcher();
         let stats = QueryStats::new(&searcher);
-        let mut weighted = self.weighted_terms(&stats, &terms);
-        let expanding = req.ranking == Ranking::Hybrid && self.expansion.terms > 0 && self.expansion.weight > 0.0;
-        if expanding && let Some(first) = self.text_query(&weighted) {
-            let query = self.filtered(first, &req.filters);
-            let expanded = self.expand(&searcher, &*query, &weighted)?;
-            weighted.extend(expanded);
-        }
-        let Some(text_query) = self.text_query(&weighted) else {
-            return Ok(Vec::new());
-        };
-        let query = self.filtered(text_query, &req.filters);
-        let chars = self.query_chars(&terms);
+        let weighted = self.weighted_terms(&stats, &terms);
+        let meaning = self.meaning.as_ref().filter(|_| req.ranking == Ranking::Hybrid);
+        let text_query = self.text_query(&weighted);
         let segments = self.segment_caches(&searcher)?;
-        let top = if chars.is_empty() {
+        let query = match (text_query, meaning) {
+            (Some(q), _) => self.filtered(q, &req.filters),
+            (None, Some(_)) if !req.text.trim().is_empty() => {
+                // No word of the query is in the index: meaning alone may still find it.
+                self.filtered(Box::new(tantivy::query::EmptyQuery), &req.filters)
+            }
+            (None, _) => return Ok(Vec::new()),
+        };
+        let chars = self.query_chars(&terms);
+        let top = if let Some(meaning) = meaning {
+            self.hybrid_top(&searcher, &stats, &*query, &req.filters, &segments, &chars, meaning, req)?
+        } else if chars.is_empty() {
             let collector = TopDocs::with_limit(limit).and_offset(req.offset).order_by_score();
             searcher.search_with_statistics_provider(&query, &collector, &stats)?
         } else {
@@ -944,6 +1067,77 @@ impl SearchIndex {
         Ok(hits)
     }
 
+    /// The page of a hybrid search: the best `depth` lexical candidates (characters
+    /// re-scoring them) and the `depth` documents most similar in meaning, among those the
+    /// filters let through, ranked by lexical score / best + weight × cosine z-score.
+    #[allow(clippy::too_many_arguments)]
+    fn hybrid_top(
+        &self,
+        searcher: &tantivy::Searcher,
+        stats: &QueryStats<'_>,
+        query: &dyn Query,
+        filters: &Filters,
+        segments: &[Arc<SegmentCache>],
+        chars: &[u32],
+        meaning: &Meaning,
+        req: &SearchRequest<'_>,
+    ) -> Result<Vec<(f32, DocAddress)>, SearchError> {
+        let p = meaning.params;
+        let depth = p.depth.max(req.offset + req.limit.min(MAX_LIMIT)).max(1);
+        let mut lexical =
+            searcher.search_with_statistics_provider(query, &TopDocs::with_limit(depth).order_by_score(), stats)?;
+        if !chars.is_empty() {
+            self.rescore_by_chars(segments, chars, &mut lexical);
+        }
+        let text = truncate_at_char(req.text, MAX_QUERY_BYTES);
+        let query_vector = meaning.embedder.embed(text, Role::Query);
+        // The cosine of every document, per segment; their mean and spread over the index
+        // turn a cosine into a z-score (documents without a vector left out).
+        let cosines: Arc<Vec<Vec<f32>>> = Arc::new(
+            segments.iter().map(|s| s.vectors.as_ref().map_or_else(Vec::new, |v| v.cosines(&query_vector))).collect(),
+        );
+        let (mut n, mut sum, mut sum_sq) = (0.0f64, 0.0f64, 0.0f64);
+        for &c in cosines.iter().flatten().filter(|c| **c != 0.0) {
+            n += 1.0;
+            sum += f64::from(c);
+            sum_sq += f64::from(c) * f64::from(c);
+        }
+        let mean = if n > 0.0 { sum / n } else { 0.0 };
+        let spread = if n > 1.0 { ((sum_sq / n - mean * mean).max(0.0)).sqrt() } else { 0.0 };
+        let (mean, spread) = (mean as f32, (spread as f32).max(1e-6));
+        let z = move |cos: f32| (cos - mean) / spread;
+
+        let ordinals: HashMap<tantivy::index::SegmentId, usize> =
+            searcher.segment_readers().iter().enumerate().map(|(i, r)| (r.segment_id(), i)).collect();
+        let all = cosines.clone();
+        let similar = TopDocs::with_limit(depth).tweak_score(move |reader: &tantivy::SegmentReader| {
+            let cosines = ordinals.get(&reader.segment_id()).and_then(|&i| all.get(i)).cloned().unwrap_or_default();
+            move |doc: tantivy::DocId, _score: tantivy::Score| cosines.get(doc as usize).copied().unwrap_or(0.0)
+        });
+        let filter = self.filtered(Box::new(tantivy::query::AllQuery), filters);
+        let similar = searcher.search(&*filter, &similar)?;
+
+        let cosine = |addr: DocAddress| {
+            cosines.get(addr.segment_ord as usize).and_then(|c| c.get(addr.doc_id as usize)).copied().unwrap_or(0.0)
+        };
+        let best_lexical = lexical.iter().map(|(s, _)| *s).fold(0.0f32, f32::max);
+        let mut fused: HashMap<DocAddress, f32> = HashMap::with_capacity(lexical.len() + similar.len());
+        for (score, addr) in &lexical {
+            let lex = if best_lexical > 0.0 { score / best_lexical } else { 0.0 };
+            fused.insert(*addr, lex + p.weight * z(cosine(*addr)));
+        }
+        for (cos, addr) in &similar {
+            // A document only meaning finds must be more similar than most.
+            let score = p.weight * z(*cos);
+            if score > 0.0 {
+                fused.entry(*addr).or_insert(score);
+            }
+        }
+        let mut top: Vec<(f32, DocAddress)> = fused.into_iter().map(|(a, s)| (s, a)).collect();
+        top.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        Ok(top.into_iter().skip(req.offset).take(req.limit.min(MAX_LIMIT)).collect())
+    }
+
     fn filtered(&self, text_query: Box<dyn Query>, filters: &Filters) -> Box<dyn Query> {
         let filters = self.filter_queries(filters);
         if filters.is_empty() {
@@ -956,44 +1150,6 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// The expansion terms of a query (pseudo-relevance feedback): the words of its best
-    /// `expansion.docs` documents, weighted by how much of each document they make up, how
-    /// well the document ranked and how rare they are in the index.
-    fn expand(
-        &self,
-        searcher: &tantivy::Searcher,
-        query: &dyn Query,
-        query_terms: &[(String, f32)],
-    ) -> Result<Vec<(String, f32)>, SearchError> {
-        let p = &self.expansion;
-        let top = searcher.search(query, &TopDocs::with_limit(p.docs.max(1)).order_by_score())?;
-        let mut docs = Vec::with_capacity(top.len());
-        for (score, addr) in &top {
-            let doc: TantivyDocument = searcher.doc(*addr)?;
-            let mut counts: HashMap<String, u32> = HashMap::new();
-            let mut len = 0u32;
-            for field in Field::ALL {
-                if self.boosts.of(field) <= 0.0 {
-                    continue;
-                }
-                for value in doc.get_all(self.fields.text(field)) {
-                    if let Some(text) = value.as_str() {
-                        self.analyzer.for_each_token(text, |t| {
-                            len += 1;
-                            *counts.entry(t.term).or_default() += 1;
-                        });
-                    }
-                }
-            }
-            docs.push(FeedbackDoc { score: *score, len, terms: counts.into_iter().collect() });
-        }
-        let num_docs = searcher.num_docs().max(1);
-        let body = self.fields.body;
-        let exclude: std::collections::HashSet<&str> = query_terms.iter().map(|(t, _)| t.as_str()).collect();
-        let df = |term: &str| searcher.doc_freq(&Term::from_field_text(body, term)).unwrap_or(0);
-        Ok(expansion_terms(&docs, &exclude, df, num_docs, p))
-    }
-
     /// The caches of the searcher's segments, by segment ordinal: read for a segment met
     /// for the first time, forgotten once its segment is gone (merged or deleted).
     fn segment_caches(&self, searcher: &tantivy::Searcher) -> Result<Vec<Arc<SegmentCache>>, SearchError> {
@@ -1004,7 +1160,11 @@ impl SearchIndex {
                 Some(t) => t.clone(),
                 None => {
                     let chars = if self.boosts.chars > 0.0 { Some(SegmentChars::read(reader)?) } else { None };
-                    let t = Arc::new(SegmentCache { ids: SegmentIds::read(reader)?, chars });
+                    let vectors = match &self.meaning {
+                        Some(m) => Some(SegmentVectors::read(reader, m.embedder.dim())?),
+                        None => None,
+                    };
+                    let t = Arc::new(SegmentCache { ids: SegmentIds::read(reader)?, chars, vectors });
                     cache.insert(reader.segment_id(), t.clone());
                     t
                 }
@@ -1371,8 +1531,28 @@ mod tests {
         assert_eq!(hits[0].id, "d1");
     }
 
-    fn association_sample() -> SearchIndex {
-        let index = SearchIndex::in_memory(Analyzer::new(AnalyzerSettings::default())).unwrap();
+    /// An encoder whose dimensions are topics, each signalled by characters: enough to
+    /// test the fusion without a model file.
+    struct TopicEncoder;
+
+    impl Encoder for TopicEncoder {
+        fn dim(&self) -> usize {
+            4
+        }
+        fn embed(&self, text: &str, _role: Role) -> Vec<f32> {
+            let topics = ["飞行姿态控制机动导弹", "土壤水稻施肥", "血压药物"];
+            let mut v: Vec<f32> =
+                topics.iter().map(|t| text.chars().filter(|c| t.contains(*c)).count() as f32).collect();
+            v.push(0.1);
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.iter().map(|x| x / norm).collect()
+        }
+    }
+
+    fn meaning_sample() -> SearchIndex {
+        let index = SearchIndex::in_memory(Analyzer::new(AnalyzerSettings::default()))
+            .unwrap()
+            .with_meaning(Arc::new(TopicEncoder), MeaningParams { weight: 0.5, depth: 4 });
         let texts = [
             ("m1", "飞行器大角度机动时姿态控制器的设计，飞行器姿态稳定。"),
             ("m2", "机动飞行器的姿态控制器与姿态跟踪。"),
@@ -1383,43 +1563,39 @@ mod tests {
             ("x2", "水稻产量与施肥量的关系。"),
             ("x3", "高血压患者的药物治疗。"),
             ("x4", "混凝土强度的试验研究。"),
-            ("x5", "图像分割的深度学习算法。"),
-            ("x6", "电网负荷预测模型。"),
         ];
         for (id, body) in texts {
             index.add(&doc(id, "achievement", "", &[], body)).unwrap();
         }
         index.commit().unwrap();
-        index.with_expansion(ExpansionParams {
-            docs: 3,
-            terms: 5,
-            weight: 0.5,
-            max_df_share: 0.6,
-            ..ExpansionParams::default()
-        })
+        index
+    }
+
+    fn hybrid(index: &SearchIndex, req: SearchRequest<'_>) -> Vec<String> {
+        let hits = index.search(&SearchRequest { ranking: Ranking::Hybrid, ..req }).unwrap();
+        hits.into_iter().map(|h| h.id).collect()
     }
 
     #[test]
-    fn hybrid_finds_documents_through_associated_terms() {
-        let index = association_sample();
+    fn hybrid_finds_documents_that_mean_the_same_in_other_words() {
+        let index = meaning_sample();
         let lexical = index.search(&SearchRequest::new("机动")).unwrap();
         assert!(!ids(&lexical).contains(&"t"), "{lexical:?}");
-        let hybrid = index.search(&SearchRequest { ranking: Ranking::Hybrid, ..SearchRequest::new("机动") }).unwrap();
-        let found = ids(&hybrid);
-        assert!(found.contains(&"t"), "{hybrid:?}");
+        let found = hybrid(&index, SearchRequest::new("机动"));
+        assert!(found.contains(&"t".to_string()), "{found:?}");
         // The documents with the query's own word still come first.
-        assert!(found.iter().position(|&id| id == "t") >= Some(3), "{hybrid:?}");
-        assert!(found.iter().all(|id| !id.starts_with('x')), "unrelated documents came in: {hybrid:?}");
+        assert_eq!(found.iter().position(|id| id == "t"), Some(3), "{found:?}");
+        assert!(found.iter().all(|id| !id.starts_with('x')), "unrelated documents came in: {found:?}");
+        // A query none of whose words the index holds is found by meaning alone.
+        assert!(index.search(&SearchRequest::new("飞机")).unwrap().is_empty());
+        let by_meaning = hybrid(&index, SearchRequest::new("飞机"));
+        assert!(!by_meaning.is_empty() && by_meaning.iter().all(|id| !id.starts_with('x')), "{by_meaning:?}");
     }
 
     #[test]
-    fn hybrid_follows_upserts_and_respects_filters() {
-        let index = association_sample();
-        let hybrid = |index: &SearchIndex, req: SearchRequest<'_>| {
-            let hits = index.search(&SearchRequest { ranking: Ranking::Hybrid, ..req }).unwrap();
-            hits.into_iter().map(|h| h.id).collect::<Vec<_>>()
-        };
-        // Replace the target by an unrelated text: the expansion no longer reaches it.
+    fn hybrid_follows_upserts_and_respects_filters_and_pages() {
+        let index = meaning_sample();
+        // Replace the target by an unrelated text: meaning no longer reaches it.
         index.upsert(&doc("t", "achievement", "", &[], "桥梁抗震设计规范。")).unwrap();
         index.commit().unwrap();
         assert!(!hybrid(&index, SearchRequest::new("机动")).contains(&"t".to_string()));
@@ -1427,6 +1603,13 @@ mod tests {
         req.filters.kinds = vec!["need".into()];
         assert!(hybrid(&index, req).is_empty());
         assert!(hybrid(&index, SearchRequest::new("")).is_empty());
+        let all = hybrid(&index, SearchRequest::new("机动"));
+        let page2 = hybrid(&index, SearchRequest { offset: 1, limit: 2, ..SearchRequest::new("机动") });
+        assert_eq!(page2, all[1..3].to_vec());
+        // An index without a model ranks hybrid requests lexically.
+        let plain = sample();
+        let req = SearchRequest::new("陶瓷");
+        assert_eq!(hybrid(&plain, req.clone()), ids(&plain.search(&req).unwrap()));
     }
 
     fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -1490,6 +1673,9 @@ mod tests {
                 }
                 schema::FieldType::U64(options) => {
                     b.add_u64_field(entry.name(), options.clone());
+                }
+                schema::FieldType::Bytes(options) => {
+                    b.add_bytes_field(entry.name(), options.clone());
                 }
                 other => panic!("a field type the schema does not use: {other:?}"),
             }
