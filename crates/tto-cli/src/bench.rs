@@ -394,7 +394,7 @@ fn encode_parallel(embedder: &Embedder, texts: Vec<&str>) -> Vec<Vec<f32>> {
             .chunks(chunk)
             .map(|part| scope.spawn(move || part.iter().map(|t| embedder.embed(t, Role::Passage)).collect::<Vec<_>>()))
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
     })
 }
 

@@ -615,11 +615,6 @@ impl SearchIndex {
         self
     }
 
-    /// The sentence encoder, if the index has one.
-    pub fn embedder(&self) -> Option<&Arc<dyn Encoder>> {
-        self.meaning.as_ref().map(|m| &m.embedder)
-    }
-
     /// Indexing threads and their total memory budget (default one thread, 128 MiB).
     pub fn with_writer(mut self, threads: usize, memory_bytes: usize) -> SearchIndex {
         self.writer_threads = threads.max(1);
@@ -1093,11 +1088,12 @@ impl SearchIndex {
         let query_vector = meaning.embedder.embed(text, Role::Query);
         // The cosine of every document, per segment; their mean and spread over the index
         // turn a cosine into a z-score (documents without a vector left out).
-        let cosines: Arc<Vec<Vec<f32>>> = Arc::new(
-            segments.iter().map(|s| s.vectors.as_ref().map_or_else(Vec::new, |v| v.cosines(&query_vector))).collect(),
-        );
+        let cosines: Vec<Arc<Vec<f32>>> = segments
+            .iter()
+            .map(|s| Arc::new(s.vectors.as_ref().map_or_else(Vec::new, |v| v.cosines(&query_vector))))
+            .collect();
         let (mut n, mut sum, mut sum_sq) = (0.0f64, 0.0f64, 0.0f64);
-        for &c in cosines.iter().flatten().filter(|c| **c != 0.0) {
+        for &c in cosines.iter().flat_map(|c| c.iter()).filter(|c| **c != 0.0) {
             n += 1.0;
             sum += f64::from(c);
             sum_sq += f64::from(c) * f64::from(c);
@@ -1107,11 +1103,10 @@ impl SearchIndex {
         let (mean, spread) = (mean as f32, (spread as f32).max(1e-6));
         let z = move |cos: f32| (cos - mean) / spread;
 
-        let ordinals: HashMap<tantivy::index::SegmentId, usize> =
-            searcher.segment_readers().iter().enumerate().map(|(i, r)| (r.segment_id(), i)).collect();
-        let all = cosines.clone();
+        let by_segment: HashMap<tantivy::index::SegmentId, Arc<Vec<f32>>> =
+            searcher.segment_readers().iter().map(|r| r.segment_id()).zip(cosines.iter().cloned()).collect();
         let similar = TopDocs::with_limit(depth).tweak_score(move |reader: &tantivy::SegmentReader| {
-            let cosines = ordinals.get(&reader.segment_id()).and_then(|&i| all.get(i)).cloned().unwrap_or_default();
+            let cosines = by_segment.get(&reader.segment_id()).cloned().unwrap_or_default();
             move |doc: tantivy::DocId, _score: tantivy::Score| cosines.get(doc as usize).copied().unwrap_or(0.0)
         });
         let filter = self.filtered(Box::new(tantivy::query::AllQuery), filters);

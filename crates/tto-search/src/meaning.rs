@@ -141,7 +141,7 @@ struct Linear {
     /// `out × in`.
     w: Vec<i16>,
     w_scale: Vec<f32>,
-    b: Vec<f32>,
+    b: Array1<f32>,
     inp: usize,
 }
 
@@ -160,7 +160,7 @@ impl Linear {
             w_scale.push(scale);
         }
         let w_f32 = Array2::from_shape_vec((b.len(), inp), w).map_err(|e| format_error(e.to_string()))?;
-        Ok(Linear { w_f32, w: q, w_scale, b, inp })
+        Ok(Linear { w_f32, w: q, w_scale, b: Array1::from(b), inp })
     }
 
     /// `x[rows × in] · wᵀ + b`: for a short text (a query) in integers, the outputs split
@@ -171,7 +171,7 @@ impl Linear {
         let out = self.b.len();
         if rows > SMALL_ROWS {
             let mut y = x.dot(&self.w_f32.t());
-            y += &Array1::from(self.b.clone());
+            y += &self.b;
             return y;
         }
         debug_assert_eq!(inp, self.inp);
@@ -204,7 +204,7 @@ impl Linear {
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
         });
         let mut y = vec![0.0f32; rows * out];
         for (i, part) in bands.iter().enumerate() {
@@ -397,8 +397,9 @@ impl Embedder {
     pub fn embed(&self, text: &str, role: Role) -> Vec<f32> {
         let tokens = self.tokens(text, role);
         let window = self.max_positions - 2;
+        // Windows weighted by their length; no division by the total, as the scaling to
+        // length 1 undoes it.
         let mut sum = vec![0.0f32; self.hidden];
-        let mut weight = 0.0f32;
         let chunks: Vec<&[u32]> = if tokens.is_empty() { vec![&[]] } else { tokens.chunks(window).collect() };
         for chunk in chunks {
             let mut ids = Vec::with_capacity(chunk.len() + 2);
@@ -410,10 +411,7 @@ impl Embedder {
             for (s, m) in sum.iter_mut().zip(&mean) {
                 *s += w * m;
             }
-            weight += w;
         }
-        // Dividing by the total weight is left out: the scaling to length 1 undoes it.
-        let _ = weight;
         let norm = sum.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
         sum.iter_mut().for_each(|v| *v /= norm);
         sum
