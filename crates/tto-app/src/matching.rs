@@ -23,8 +23,8 @@ use tto_domain::matching::{
 };
 use tto_domain::{Achievement, AchievementId, ChainCode, InstitutionId, Violation};
 use tto_store::matching::{self as repo, Feedback, MatchFilter, MatchRecord, MatchScope, NewMatch};
-use tto_store::tech_needs::{self as need_repo, Need};
-use tto_store::{StoreError, accounts, achievements as achievement_repo};
+use tto_store::tech_needs::{self as need_repo, ContactAccess, Need};
+use tto_store::{Scope, StoreError, accounts, achievements as achievement_repo};
 
 use crate::authz::{Actor, Permission, Reach, Role};
 use crate::search::{SearchKind, SearchQuery};
@@ -752,6 +752,16 @@ impl App {
         let status = before.status.apply(action).map_err(illegal)?;
         let after = MatchRecord { status, note: note.or(before.note.clone()), ..before.clone() };
         let saved = repo::update(&mut tx, &before, version, &after, &format!("match.{}", action.code())).await?;
+        // Talks and deals move the need on, in the same transaction and on the same record
+        // of who did it.
+        if let Some(need_action) = status.need_action() {
+            let need = need_repo::get(&mut tx, Scope::All, ContactAccess::Broker, before.need_id).await?;
+            if let Ok(need_status) = need.status.apply(need_action) {
+                let moved = Need { status: need_status, ..need.clone() };
+                need_repo::update(&mut tx, &need, need.version, &moved, &format!("need.{}", need_action.code()))
+                    .await?;
+            }
+        }
         tx.commit().await?;
         Ok(saved)
     }

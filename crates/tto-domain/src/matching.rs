@@ -13,6 +13,7 @@
 //! [`MatchStatus::apply`]; accept/reject feedback of either side is kept per side.
 
 use crate::chain::ChainCode;
+use crate::tech_need::NeedAction;
 
 code_enum! {
     /// Where a need × achievement pair stands.
@@ -87,6 +88,20 @@ impl MatchStatus {
     /// Still being worked on (counts towards a manager's load).
     pub fn is_open(self) -> bool {
         matches!(self, MatchStatus::Recommended | MatchStatus::Contacted | MatchStatus::Negotiating)
+    }
+
+    /// What reaching this status does to the pair's need: talks under way mean the need
+    /// has found its match (`published → matched`); a deal means work on it has begun
+    /// (`published | matched → in_progress`). The step is taken only where the need's own
+    /// lifecycle allows it ([`NeedStatus::apply`]); closing a need stays its owner's call.
+    ///
+    /// [`NeedStatus::apply`]: crate::tech_need::NeedStatus::apply
+    pub fn need_action(self) -> Option<NeedAction> {
+        match self {
+            MatchStatus::Negotiating => Some(NeedAction::Match),
+            MatchStatus::Deal => Some(NeedAction::Start),
+            MatchStatus::Recommended | MatchStatus::Contacted | MatchStatus::Dropped => None,
+        }
     }
 }
 
@@ -294,6 +309,22 @@ mod tests {
         assert!(S::Recommended.apply(A::CloseDeal).is_err());
         assert_eq!(S::Deal.allowed_actions(), Vec::<MatchAction>::new());
         assert!(S::Negotiating.is_open() && !S::Dropped.is_open());
+    }
+
+    #[test]
+    fn talks_and_deals_move_the_need_where_its_lifecycle_allows() {
+        use crate::tech_need::NeedStatus as N;
+        let need_after = |pair: MatchStatus, need: N| pair.need_action().and_then(|a| need.apply(a).ok());
+        assert_eq!(need_after(MatchStatus::Negotiating, N::Published), Some(N::Matched));
+        assert_eq!(need_after(MatchStatus::Deal, N::Published), Some(N::InProgress));
+        assert_eq!(need_after(MatchStatus::Deal, N::Matched), Some(N::InProgress));
+        // Already further on, closed by its owner, or a mere suggestion: nothing moves.
+        assert_eq!(need_after(MatchStatus::Negotiating, N::InProgress), None);
+        assert_eq!(need_after(MatchStatus::Deal, N::Closed), None);
+        assert_eq!(need_after(MatchStatus::Deal, N::Withdrawn), None);
+        for quiet in [MatchStatus::Recommended, MatchStatus::Contacted, MatchStatus::Dropped] {
+            assert_eq!(quiet.need_action(), None);
+        }
     }
 
     #[test]

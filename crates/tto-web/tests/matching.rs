@@ -198,12 +198,19 @@ on_every_backend!(feedback_the_pipeline_and_its_manager, |t| {
     // The assigned manager now sees it and works it through to a deal.
     assert_eq!(t.get("/api/v1/matches", &manager).await.json().as_array().map(Vec::len), Some(1));
     let mut version = 2;
-    for (step, status) in [("contact", "contacted"), ("negotiate", "negotiating"), ("close_deal", "deal")] {
+    // Talks under way mark the need matched, a deal puts it in progress.
+    for (step, status, need_status) in [
+        ("contact", "contacted", "published"),
+        ("negotiate", "negotiating", "matched"),
+        ("close_deal", "deal", "in_progress"),
+    ] {
         let r = t
             .post(&format!("/api/v1/matches/{id}/{step}"), json!({ "version": version, "note": "电话沟通" }), &manager)
             .await;
         assert_eq!((r.status, r.json()["status"].as_str()), (StatusCode::OK, Some(status)), "{step}: {}", r.text());
         version += 1;
+        let r = t.get(&format!("/api/v1/needs/{need}"), &ent).await;
+        assert_eq!(r.json()["status"], need_status, "{step}: {}", r.text());
     }
     // A closed pair moves no further.
     let r = t.post(&format!("/api/v1/matches/{id}/drop"), json!({ "version": version }), &manager).await;
@@ -254,6 +261,13 @@ on_every_backend!(feedback_the_pipeline_and_its_manager, |t| {
     let actions: Vec<String> =
         audit.json()["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
     for a in ["match.create", "match.assign", "match.contact", "match.negotiate", "match.close_deal"] {
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+    }
+    let audit =
+        t.get(&format!("/api/v1/audit?entity_type=tech_need&entity_id={need}"), &t.token("platform").await).await;
+    let actions: Vec<String> =
+        audit.json()["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    for a in ["need.match", "need.start"] {
         assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
     }
     let audit = t.get("/api/v1/audit?entity_type=match_feedback", &t.token("platform").await).await;
