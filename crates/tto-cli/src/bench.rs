@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
-use tto_search::meaning::{DEFAULT_QUERY_TOKENS, Embedder, Role};
+use tto_search::meaning::{DEFAULT_QUERY_TOKENS, Embedder, Role, vector_bytes, vector_values};
 use tto_search::metrics::{percentile, score_ranking};
 use tto_search::{
     Analyzer, AnalyzerSettings, Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_MEANING_DEPTH, DEFAULT_MEANING_WEIGHT,
@@ -432,7 +432,7 @@ impl VectorCache {
             let dim = u32_at(&mut at)?;
             let raw = bytes.get(at..at + dim * 4).ok_or_else(bad)?;
             at += dim * 4;
-            vectors.insert(id, raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect());
+            vectors.insert(id, vector_values(raw).collect());
         }
         Ok(VectorCache { vectors })
     }
@@ -443,7 +443,7 @@ impl VectorCache {
             out.extend_from_slice(&u32::try_from(id.len())?.to_le_bytes());
             out.extend_from_slice(id.as_bytes());
             out.extend_from_slice(&u32::try_from(v.len())?.to_le_bytes());
-            out.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+            out.extend(vector_bytes(v));
         }
         std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
     }

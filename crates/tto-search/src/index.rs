@@ -15,7 +15,7 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 use crate::SearchError;
 use crate::analyzer::{Analyzer, JiebaTokenizer, SUB_WORD_MARK, char_bag, is_han, sub_word_grams};
-use crate::meaning::{Encoder, Role};
+use crate::meaning::{Encoder, Role, vector_bytes, vector_values};
 
 /// BM25's parameters, as tantivy scores terms (for the character re-scoring).
 const BM25_K1: f32 = 1.2;
@@ -406,8 +406,8 @@ impl SegmentVectors {
                     continue;
                 }
                 let row = &mut values[doc as usize * dim..(doc as usize + 1) * dim];
-                for (v, b) in row.iter_mut().zip(buf.chunks_exact(4)) {
-                    *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                for (v, x) in row.iter_mut().zip(vector_values(&buf)) {
+                    *v = x;
                 }
             }
         }
@@ -685,7 +685,7 @@ impl SearchIndex {
                 }
             };
             if vector.len() == meaning.embedder.dim() {
-                let bytes: Vec<u8> = vector.iter().flat_map(|v| v.to_le_bytes()).collect();
+                let bytes: Vec<u8> = vector_bytes(vector).collect();
                 d.add_bytes(f.vector, &bytes);
             }
         }
