@@ -13,10 +13,12 @@ use clap::{Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 use tto_search::meaning::{DEFAULT_QUERY_TOKENS, Embedder, Role, vector_bytes, vector_values};
 use tto_search::metrics::{percentile, score_ranking};
+use tto_search::topic::{CatalogueRecord, TopicModel};
 use tto_search::{
     Analyzer, AnalyzerSettings, Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_MEANING_DEPTH, DEFAULT_MEANING_WEIGHT,
     DEFAULT_RESCORE_DEPTH, DEFAULT_SUB_WORD_BACKOFF_DF, DEFAULT_SUB_WORD_MAX_DF, DEFAULT_SUB_WORD_WEIGHT,
-    MeaningParams, Ranking, SHORT_QUERY_MAX_TERMS, SearchDoc, SearchIndex, SearchRequest, Segmentation,
+    DEFAULT_TOPIC_WEIGHT, MeaningParams, Ranking, SHORT_QUERY_MAX_TERMS, SearchDoc, SearchIndex, SearchRequest,
+    Segmentation,
 };
 
 const ENGINE: &str = "tto-search (tantivy+jieba-rs)";
@@ -61,6 +63,11 @@ pub enum BenchWhat {
         /// only the documents encoded in this run).
         #[arg(long)]
         vectors: Option<PathBuf>,
+        /// Hybrid: a catalogue to learn the topic model from — JSON Lines of
+        /// {"keywords": [..], "abstract", "discipline"} (as ../shared/data/csl/records.jsonl):
+        /// which documents that mention a keyword are about it (see tto_search::topic).
+        #[arg(long)]
+        catalogue: Option<PathBuf>,
         #[command(flatten)]
         tuning: Tuning,
     },
@@ -117,6 +124,9 @@ pub struct Tuning {
     /// Hybrid: candidates taken from each side.
     #[arg(long, default_value_t = DEFAULT_MEANING_DEPTH)]
     meaning_depth: usize,
+    /// Hybrid: weight of the topic model (with --catalogue).
+    #[arg(long, default_value_t = DEFAULT_TOPIC_WEIGHT)]
+    topic_weight: f32,
     /// Hybrid: tokens of a query the encoder reads (its first).
     #[arg(long, default_value_t = DEFAULT_QUERY_TOKENS)]
     meaning_query_tokens: usize,
@@ -142,6 +152,7 @@ pub fn run(what: BenchWhat) -> anyhow::Result<()> {
             index_dir,
             model,
             vectors,
+            catalogue,
             tuning,
         } => {
             if k == 0 {
@@ -179,7 +190,10 @@ pub fn run(what: BenchWhat) -> anyhow::Result<()> {
                 ),
                 (Ranking::Lexical, _) => None,
             };
-            let setup = Setup { settings, ranking, k, index_dir, tuning, embedder, vectors };
+            if catalogue.is_some() && ranking != Ranking::Hybrid {
+                bail!("--catalogue teaches the topic model of --ranking hybrid; the lexical ranking has none");
+            }
+            let setup = Setup { settings, ranking, k, index_dir, tuning, embedder, vectors, catalogue };
             let report = matching(&corpus, &queries, setup)?;
             let out = if json { report.to_json() } else { report.to_table() };
             print!("{out}");
@@ -253,16 +267,55 @@ struct Setup {
     tuning: Tuning,
     embedder: Option<Arc<Embedder>>,
     vectors: Option<PathBuf>,
+    catalogue: Option<PathBuf>,
+}
+
+/// A record of a catalogue (`--catalogue`).
+#[derive(Deserialize)]
+struct CatalogueLine {
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(rename = "abstract")]
+    abstract_: String,
+    #[serde(default)]
+    discipline: Option<String>,
+}
+
+/// The topic model learned from the catalogue at `path`, before the clock starts (as the
+/// encoder's loading does): the benchmark measures indexing and searching.
+fn learn_topics(analyzer: &Analyzer, path: &Path) -> anyhow::Result<TopicModel> {
+    let started = Instant::now();
+    let lines: Vec<CatalogueLine> = read_jsonl(path)?;
+    let records = lines.iter().map(|l| CatalogueRecord {
+        keywords: &l.keywords,
+        text: &l.abstract_,
+        discipline: l.discipline.as_deref(),
+    });
+    let model = TopicModel::learn(analyzer, records).with_context(|| {
+        format!("{}: too few records whose text mentions one of their keywords to learn from", path.display())
+    })?;
+    eprintln!(
+        "# topic model: {} (keyword, record) pairs of {} records from {} in {:.2} s",
+        model.examples(),
+        lines.len(),
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(model)
 }
 
 fn matching(corpus: &Path, queries: &Path, setup: Setup) -> anyhow::Result<Report> {
-    let Setup { settings, ranking, k, index_dir, tuning, embedder, vectors } = setup;
+    let Setup { settings, ranking, k, index_dir, tuning, embedder, vectors, catalogue } = setup;
     let mut cache = match &vectors {
         Some(path) => VectorCache::read(path)?,
         None => VectorCache::default(),
     };
     // Loading jieba's dictionary happens before the clock starts, as in the peer.
     let analyzer = Analyzer::new(settings);
+    let topics = match &catalogue {
+        Some(path) => Some(Arc::new(learn_topics(&analyzer, path)?)),
+        None => None,
+    };
     let queries: Vec<QueryLine> = read_jsonl(queries)?;
     let file = std::fs::File::open(corpus).with_context(|| format!("cannot open {}", corpus.display()))?;
     let mut lines = BufReader::with_capacity(1 << 20, file).lines().enumerate();
@@ -290,9 +343,18 @@ fn matching(corpus: &Path, queries: &Path, setup: Setup) -> anyhow::Result<Repor
     })
     .with_writer(1, 256 << 20);
     let index = match &embedder {
-        Some(e) => {
-            index.with_meaning(e.clone(), MeaningParams { weight: tuning.meaning_weight, depth: tuning.meaning_depth })
-        }
+        Some(e) => index.with_meaning(
+            e.clone(),
+            MeaningParams {
+                weight: tuning.meaning_weight,
+                depth: tuning.meaning_depth,
+                topic_weight: tuning.topic_weight,
+            },
+        ),
+        None => index,
+    };
+    let index = match topics {
+        Some(model) => index.with_topic_model(model),
         None => index,
     };
     let mut encoded = 0usize;
@@ -320,7 +382,13 @@ fn matching(corpus: &Path, queries: &Path, setup: Setup) -> anyhow::Result<Repor
             None => vec![None; batch.len()],
         };
         for (d, vector) in batch.drain(..).zip(vectors) {
-            index.add(&SearchDoc { id: d.id, body: d.abstract_, vector, ..SearchDoc::default() })?;
+            index.add(&SearchDoc {
+                id: d.id,
+                body: d.abstract_,
+                discipline: d.discipline,
+                vector,
+                ..SearchDoc::default()
+            })?;
             docs += 1;
         }
         Ok(())

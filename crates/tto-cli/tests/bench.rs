@@ -136,6 +136,57 @@ fn hybrid_ranking_prints_the_same_table_and_keeps_the_vectors() {
     }
 }
 
+/// A catalogue in the format of records.jsonl where tagged records keep returning to their
+/// keyword and the others mention it once: enough (keyword, record) pairs to learn from.
+fn catalogue() -> String {
+    let topics = ["遥感", "钢筋", "催化剂", "电池", "疫苗", "传感器", "土壤", "桥梁", "算法", "光纤"];
+    let fillers = ["水稻产量", "城市交通", "教学改革", "企业管理", "气候变化", "医院护理"];
+    let mut out = String::new();
+    for (i, t) in topics.iter().enumerate() {
+        for j in 0..12 {
+            let f = fillers[(i + j) % fillers.len()];
+            let (about, other) = if j % 2 == 0 { (*t, f) } else { (f, *t) };
+            let line = serde_json::json!({
+                "id": format!("r{i}-{j}"),
+                "title": "",
+                "abstract": format!("本文研究{about}。{about}的方法与{about}的应用,{other}作为背景。"),
+                "keywords": [about],
+                "discipline": "工学",
+            });
+            out.push_str(&format!("{line}\n"));
+        }
+    }
+    out
+}
+
+/// `--catalogue` teaches the hybrid ranking's topic model; a catalogue with the lexical
+/// ranking, a missing one or one too small to learn from is refused with a message.
+#[test]
+fn a_catalogue_teaches_the_topic_model_and_a_bad_one_is_named() {
+    let dir = setup("catalogue");
+    std::fs::write(dir.join("catalogue.jsonl"), catalogue()).unwrap();
+    std::fs::write(dir.join("small.jsonl"), "{\"id\": \"r\", \"abstract\": \"遥感影像\", \"keywords\": [\"遥感\"]}\n")
+        .unwrap();
+    let base = ["bench", "matching", "--corpus", "corpus.jsonl", "--queries", "queries.jsonl"];
+    let out = tto(&[&base[..], &["--catalogue", "catalogue.jsonl"]].concat(), &dir);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ranking hybrid"));
+    let Some(model) = std::env::var_os("TTO_E5_MODEL") else { return };
+    let model = std::path::absolute(model).unwrap();
+    let hybrid = [&base[..], &["--ranking", "hybrid", "--model", model.to_str().unwrap()]].concat();
+    for (file, message) in [("missing.jsonl", "missing.jsonl"), ("small.jsonl", "too few records")] {
+        let out = tto(&[&hybrid[..], &["--catalogue", file]].concat(), &dir);
+        assert!(!out.status.success(), "{file}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(message), "{file}: {err}");
+    }
+    let out = tto(&[&hybrid[..], &["--catalogue", "catalogue.jsonl"]].concat(), &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("# topic model: "));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().nth(5).unwrap().starts_with("keywords          1      1.0      1.0      1.0 "), "{text}");
+}
+
 #[test]
 fn gen_writes_real_and_synthetic_documents() {
     let dir = setup("gen");

@@ -16,6 +16,7 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 use crate::SearchError;
 use crate::analyzer::{Analyzer, JiebaTokenizer, SUB_WORD_MARK, char_bag, is_han, sub_word_grams};
 use crate::meaning::{Encoder, Role, vector_bytes, vector_values};
+use crate::topic::{Reading, TopicModel, discipline_shares, mentions, topic_phrase};
 
 /// BM25's parameters, as tantivy scores terms (for the character re-scoring).
 const BM25_K1: f32 = 1.2;
@@ -148,6 +149,9 @@ pub const DEFAULT_RESCORE_DEPTH: usize = 50;
 /// Weight of meaning in [`Ranking::Hybrid`] (see [`MeaningParams`]); measured on the CSL dev
 /// queries (docs/benchmarks.md).
 pub const DEFAULT_MEANING_WEIGHT: f32 = 0.2;
+/// Weight of the topic model in [`Ranking::Hybrid`] (see [`MeaningParams`]); measured on
+/// the CSL dev queries (docs/benchmarks.md).
+pub const DEFAULT_TOPIC_WEIGHT: f32 = 1.0;
 /// Candidates of each side in [`Ranking::Hybrid`].
 pub const DEFAULT_MEANING_DEPTH: usize = 100;
 /// Query words in more documents than this get no sub-words.
@@ -325,6 +329,8 @@ pub struct SearchIndex {
     fields: Fields,
     boosts: Boosts,
     meaning: Option<Meaning>,
+    /// Re-scores the candidates of a one-phrase hybrid query (see [`crate::topic`]).
+    topics: Option<Arc<TopicModel>>,
     writer_threads: usize,
     writer_memory: usize,
     /// Per segment (see [`SegmentCache`]).
@@ -450,11 +456,18 @@ pub struct MeaningParams {
     /// Candidates taken from each side: the best `depth` lexical and the `depth` most
     /// similar documents.
     pub depth: usize,
+    /// Weight of the topic model's probability (see [`SearchIndex::with_topic_model`]),
+    /// on the same scale as `weight`.
+    pub topic_weight: f32,
 }
 
 impl Default for MeaningParams {
     fn default() -> Self {
-        MeaningParams { weight: DEFAULT_MEANING_WEIGHT, depth: DEFAULT_MEANING_DEPTH }
+        MeaningParams {
+            weight: DEFAULT_MEANING_WEIGHT,
+            depth: DEFAULT_MEANING_DEPTH,
+            topic_weight: DEFAULT_TOPIC_WEIGHT,
+        }
     }
 }
 
@@ -592,6 +605,7 @@ impl SearchIndex {
             fields,
             boosts: Boosts::default(),
             meaning: None,
+            topics: None,
             segments: Mutex::new(HashMap::new()),
             writer_threads: 1,
             writer_memory: 128 << 20,
@@ -612,6 +626,14 @@ impl SearchIndex {
     pub fn with_meaning(mut self, embedder: Arc<dyn Encoder>, params: MeaningParams) -> SearchIndex {
         self.meaning = Some(Meaning { embedder, params });
         self.segments.get_mut().unwrap_or_else(|p| p.into_inner()).clear();
+        self
+    }
+
+    /// The topic model of [`Ranking::Hybrid`]: a query of one short phrase (a keyword)
+    /// adds `MeaningParams::topic_weight` × P(about the phrase) to the lexical candidates
+    /// that mention it (see [`crate::topic`]).
+    pub fn with_topic_model(mut self, model: Arc<TopicModel>) -> SearchIndex {
+        self.topics = Some(model);
         self
     }
 
@@ -1128,9 +1150,52 @@ impl SearchIndex {
                 fused.entry(*addr).or_insert(score);
             }
         }
+        if let (Some(model), Some(phrase)) = (&self.topics, topic_phrase(text)) {
+            self.rescore_by_topic(searcher, model, &phrase, p.topic_weight, &lexical, &mut fused)?;
+        }
         let mut top: Vec<(f32, DocAddress)> = fused.into_iter().map(|(a, s)| (s, a)).collect();
         top.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         Ok(top.into_iter().skip(req.offset).take(req.limit.min(MAX_LIMIT)).collect())
+    }
+
+    /// Adds `weight` × P(about `phrase`) to the score of each lexical candidate whose text
+    /// mentions the phrase; the discipline shares are taken over those candidates.
+    fn rescore_by_topic(
+        &self,
+        searcher: &tantivy::Searcher,
+        model: &TopicModel,
+        phrase: &str,
+        weight: f32,
+        candidates: &[(f32, DocAddress)],
+        fused: &mut HashMap<DocAddress, f32>,
+    ) -> Result<(), SearchError> {
+        let mut mentioning: Vec<(DocAddress, Reading, Option<String>)> = Vec::new();
+        for (_, addr) in candidates {
+            let doc: TantivyDocument = searcher.doc(*addr)?;
+            let mut text = String::new();
+            for field in Field::ALL {
+                for value in doc.get_all(self.fields.text(field)) {
+                    if let Some(part) = value.as_str() {
+                        if !text.is_empty() {
+                            text.push(' ');
+                        }
+                        text.push_str(part);
+                    }
+                }
+            }
+            if mentions(&text, phrase) {
+                let discipline = doc.get_first(self.fields.discipline).and_then(|v| v.as_str()).map(str::to_string);
+                mentioning.push((*addr, Reading::new(&self.analyzer, &text), discipline));
+            }
+        }
+        let shares = discipline_shares(mentioning.iter().map(|(_, _, d)| d.as_deref()));
+        for (addr, reading, discipline) in &mentioning {
+            let share = discipline.as_deref().map(|d| shares.get(d).copied().unwrap_or(0.0));
+            if let Some(score) = fused.get_mut(addr) {
+                *score += weight * model.about(phrase, reading, share);
+            }
+        }
+        Ok(())
     }
 
     fn filtered(&self, text_query: Box<dyn Query>, filters: &Filters) -> Box<dyn Query> {
@@ -1547,7 +1612,7 @@ mod tests {
     fn meaning_sample() -> SearchIndex {
         let index = SearchIndex::in_memory(Analyzer::new(AnalyzerSettings::default()))
             .unwrap()
-            .with_meaning(Arc::new(TopicEncoder), MeaningParams { weight: 0.5, depth: 4 });
+            .with_meaning(Arc::new(TopicEncoder), MeaningParams { weight: 0.5, depth: 4, ..MeaningParams::default() });
         let texts = [
             ("m1", "飞行器大角度机动时姿态控制器的设计，飞行器姿态稳定。"),
             ("m2", "机动飞行器的姿态控制器与姿态跟踪。"),
@@ -1585,6 +1650,42 @@ mod tests {
         assert!(index.search(&SearchRequest::new("飞机")).unwrap().is_empty());
         let by_meaning = hybrid(&index, SearchRequest::new("飞机"));
         assert!(!by_meaning.is_empty() && by_meaning.iter().all(|id| !id.starts_with('x')), "{by_meaning:?}");
+    }
+
+    /// A one-phrase hybrid query lifts the candidates that are about the phrase by the topic
+    /// model's probability; a query of several phrases is left to words and meaning.
+    #[test]
+    fn hybrid_lifts_documents_about_a_one_phrase_topic() {
+        let analyzer = Analyzer::new(AnalyzerSettings::default());
+        let model = Arc::new(crate::topic::tests::sample_model(&analyzer));
+        let build = |topics: bool| {
+            let index = SearchIndex::in_memory(analyzer.clone())
+                .unwrap()
+                .with_meaning(Arc::new(TopicEncoder), MeaningParams { topic_weight: 1.0, ..MeaningParams::default() });
+            let index = if topics { index.with_topic_model(model.clone()) } else { index };
+            let texts = [
+                ("about", "本文研究区块链。区块链的方法与区块链的应用,港口物流作为背景。"),
+                ("passing", "本文研究港口物流。港口物流的方法与港口物流的应用,区块链作为背景。"),
+                ("other", "港口物流的调度。"),
+            ];
+            for (id, body) in texts {
+                index.add(&doc(id, "achievement", "", &[], body)).unwrap();
+            }
+            index.commit().unwrap();
+            index
+        };
+        let (plain, with_topics) = (build(false), build(true));
+        let scores = |index: &SearchIndex, q: &str| -> HashMap<String, f32> {
+            let hits = index.search(&SearchRequest { ranking: Ranking::Hybrid, ..SearchRequest::new(q) }).unwrap();
+            hits.into_iter().map(|h| (h.id, h.score)).collect()
+        };
+        let (before, after) = (scores(&plain, "区块链"), scores(&with_topics, "区块链"));
+        let lift = |id: &str| after[id] - before[id];
+        assert!(lift("about") > lift("passing") + 0.2, "{before:?} {after:?}");
+        assert!(lift("passing") >= 0.0);
+        assert_eq!(hybrid(&with_topics, SearchRequest::new("区块链"))[0], "about");
+        // Several phrases: no topic.
+        assert_eq!(scores(&plain, "区块链 港口物流"), scores(&with_topics, "区块链 港口物流"));
     }
 
     #[test]

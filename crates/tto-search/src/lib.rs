@@ -15,15 +15,16 @@ mod analyzer;
 mod index;
 pub mod meaning;
 pub mod metrics;
+pub mod topic;
 
 pub use analyzer::{
     AnalyzedToken, Analyzer, AnalyzerSettings, JiebaTokenStream, JiebaTokenizer, SUB_WORD_MARK, Segmentation,
 };
 pub use index::{
     Boosts, DEFAULT_CHAR_WEIGHT, DEFAULT_MAX_TERMS, DEFAULT_MEANING_DEPTH, DEFAULT_MEANING_WEIGHT,
-    DEFAULT_RESCORE_DEPTH, DEFAULT_SUB_WORD_BACKOFF_DF, DEFAULT_SUB_WORD_MAX_DF, DEFAULT_SUB_WORD_WEIGHT, Field,
-    Filters, Hit, MatchedTerm, MeaningParams, OpenOutcome, Ranking, SHORT_QUERY_MAX_TERMS, SearchDoc, SearchIndex,
-    SearchRequest, Snippet,
+    DEFAULT_RESCORE_DEPTH, DEFAULT_SUB_WORD_BACKOFF_DF, DEFAULT_SUB_WORD_MAX_DF, DEFAULT_SUB_WORD_WEIGHT,
+    DEFAULT_TOPIC_WEIGHT, Field, Filters, Hit, MatchedTerm, MeaningParams, OpenOutcome, Ranking, SHORT_QUERY_MAX_TERMS,
+    SearchDoc, SearchIndex, SearchRequest, Snippet,
 };
 
 /// What can go wrong with the index. Bad query text is never an error.
