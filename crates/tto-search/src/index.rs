@@ -151,7 +151,7 @@ pub const DEFAULT_RESCORE_DEPTH: usize = 50;
 pub const DEFAULT_MEANING_WEIGHT: f32 = 0.2;
 /// Weight of the topic model in [`Ranking::Hybrid`] (see [`MeaningParams`]); measured on
 /// the CSL dev queries (docs/benchmarks.md).
-pub const DEFAULT_TOPIC_WEIGHT: f32 = 1.0;
+pub const DEFAULT_TOPIC_WEIGHT: f32 = 16.0;
 /// Candidates of each side in [`Ranking::Hybrid`].
 pub const DEFAULT_MEANING_DEPTH: usize = 100;
 /// Query words in more documents than this get no sub-words.

@@ -213,9 +213,22 @@ impl Linear {
     }
 
     /// `y[t][o] = (w[o] · xq[t]) · w_scale[o] · x_scale[t] + b[o]` for every token `t` and
-    /// output `o`: with AVX2's multiply-adds where the CPU has them (chosen at run time, so
-    /// the binary still runs on any x86-64), else the portable loop.
+    /// output `o`: with AVX-512's (VNNI) or AVX2's multiply-adds where the CPU has them
+    /// (chosen at run time, so the binary still runs on any x86-64), else the portable loop.
     fn products(&self, xq: &[i16], x_scale: &[f32], y: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.inp.is_multiple_of(WIDE_LANES)
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vnni")
+        {
+            // SAFETY: `products_avx512` needs only AVX-512 BW and VNNI, which the CPU was
+            // just found to have.
+            #[allow(unsafe_code)]
+            unsafe {
+                self.products_avx512(xq, x_scale, y)
+            };
+            return;
+        }
         #[cfg(target_arch = "x86_64")]
         if self.inp.is_multiple_of(LANES) && std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: `products_avx2` needs only AVX2, which the CPU was just found to have.
@@ -234,6 +247,45 @@ impl Linear {
             let (ws, b) = (self.w_scale[o], self.b[o]);
             for (t, (xr, xs)) in xq.chunks_exact(inp).zip(x_scale).enumerate() {
                 y[t * out + o] = dot(w, xr) as f32 * ws * xs + b;
+            }
+        }
+    }
+
+    /// [`Linear::products`] with `vpdpwssd` (thirty-two 16-bit products summed in pairs
+    /// and added to the sums, in one instruction), eight tokens per load of weights.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512bw,avx512vnni")]
+    fn products_avx512(&self, xq: &[i16], x_scale: &[f32], y: &mut [f32]) {
+        use std::arch::x86_64::{__m512i, _mm512_dpwssd_epi32, _mm512_reduce_add_epi32, _mm512_setzero_si512};
+        /// Tokens per load of weights (of AVX-512's 32 registers, this many sums, the
+        /// weights and a token's values).
+        const BLOCK: usize = 8;
+        let (inp, out) = (self.inp, self.b.len());
+        let tokens: Vec<&[[i16; WIDE_LANES]]> = xq.chunks_exact(inp).map(|r| r.as_chunks::<WIDE_LANES>().0).collect();
+        for (o, w) in self.w.chunks_exact(inp).enumerate() {
+            let w = w.as_chunks::<WIDE_LANES>().0;
+            let (ws, b) = (self.w_scale[o], self.b[o]);
+            let mut t = 0;
+            while t + BLOCK <= tokens.len() {
+                let mut acc: [__m512i; BLOCK] = [_mm512_setzero_si512(); BLOCK];
+                let block = &tokens[t..t + BLOCK];
+                for (c, wc) in w.iter().enumerate() {
+                    let wv = load_wide(wc);
+                    for (a, x) in acc.iter_mut().zip(block) {
+                        *a = _mm512_dpwssd_epi32(*a, wv, load_wide(&x[c]));
+                    }
+                }
+                for (k, a) in acc.into_iter().enumerate() {
+                    y[(t + k) * out + o] = _mm512_reduce_add_epi32(a) as f32 * ws * x_scale[t + k] + b;
+                }
+                t += BLOCK;
+            }
+            for (t, x) in tokens.iter().enumerate().skip(t) {
+                let mut acc = _mm512_setzero_si512();
+                for (wc, xc) in w.iter().zip(x.iter()) {
+                    acc = _mm512_dpwssd_epi32(acc, load_wide(wc), load_wide(xc));
+                }
+                y[t * out + o] = _mm512_reduce_add_epi32(acc) as f32 * ws * x_scale[t] + b;
             }
         }
     }
@@ -278,6 +330,8 @@ impl Linear {
 
 /// 16-bit values per AVX2 register.
 const LANES: usize = 16;
+/// 16-bit values per AVX-512 register.
+const WIDE_LANES: usize = 32;
 
 /// Sixteen 16-bit values into a register.
 #[cfg(target_arch = "x86_64")]
@@ -288,6 +342,18 @@ fn load(v: &[i16; LANES]) -> std::arch::x86_64::__m256i {
     #[allow(unsafe_code)]
     unsafe {
         std::arch::x86_64::_mm256_loadu_si256(v.as_ptr().cast())
+    }
+}
+
+/// Thirty-two 16-bit values into a register.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512bw")]
+#[inline]
+fn load_wide(v: &[i16; WIDE_LANES]) -> std::arch::x86_64::__m512i {
+    // SAFETY: `v` is 64 readable bytes; the load needs no alignment.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::arch::x86_64::_mm512_loadu_si512(v.as_ptr().cast())
     }
 }
 
@@ -924,14 +990,15 @@ mod tests {
             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             ((seed >> 16) & 0x7fff) as f32 / 32_768.0 - 0.5
         };
-        // 48 inputs take the SIMD path where the CPU has it, 40 the portable one; 1 to 9
-        // tokens cover the blocks of four and the rest.
-        for inp in [48, 40] {
+        // 64 inputs take the AVX-512 path where the CPU has it (else AVX2), 48 the AVX2
+        // path, 40 the portable one; 1 to 17 tokens cover the blocks of four and eight and
+        // the rest.
+        for inp in [64, 48, 40] {
             let out = 7;
             let w: Vec<f32> = (0..out * inp).map(|_| next()).collect();
             let b: Vec<f32> = (0..out).map(|_| next()).collect();
             let linear = Linear::new(w, b, inp).unwrap();
-            for rows in 1..=9 {
+            for rows in 1..=17 {
                 let xq: Vec<i16> = (0..rows * inp).map(|_| (next() * 1000.0) as i16).collect();
                 let x_scale: Vec<f32> = (0..rows).map(|_| next().abs() + 0.01).collect();
                 let (mut fast, mut plain) = (vec![0.0; rows * out], vec![0.0; rows * out]);
