@@ -16,7 +16,7 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 use crate::SearchError;
 use crate::analyzer::{Analyzer, JiebaTokenizer, SUB_WORD_MARK, char_bag, is_han, sub_word_grams};
 use crate::meaning::{Encoder, Role, vector_bytes, vector_values};
-use crate::topic::{Reading, TopicModel, discipline_shares, mentions, topic_phrase};
+use crate::topic::{Reading, TopicModel, discipline_shares, topic_phrase};
 
 /// BM25's parameters, as tantivy scores terms (for the character re-scoring).
 const BM25_K1: f32 = 1.2;
@@ -1183,7 +1183,8 @@ impl SearchIndex {
                     }
                 }
             }
-            if mentions(&text, phrase) {
+            let text = text.to_lowercase();
+            if text.contains(phrase) {
                 let discipline = doc.get_first(self.fields.discipline).and_then(|v| v.as_str()).map(str::to_string);
                 mentioning.push((*addr, Reading::new(&self.analyzer, &text), discipline));
             }

@@ -197,12 +197,6 @@ impl TopicModel {
     }
 }
 
-/// Whether `text` (any case) mentions `phrase` (lower-cased): the cheap test before a
-/// document is read for [`TopicModel::about`].
-pub(crate) fn mentions(text: &str, phrase: &str) -> bool {
-    text.to_lowercase().contains(phrase)
-}
-
 fn standardised(row: &[f32; FEATURES], mean: &[f32; FEATURES], scale: &[f32; FEATURES]) -> [f32; FEATURES] {
     std::array::from_fn(|j| (row[j] - mean[j]) / scale[j])
 }
