@@ -1,7 +1,7 @@
 //! Who may do what: roles, the permission matrix, and the scope of reads.
 //!
 //! Every use case asks [`Actor::require`] for its permission and reads through
-//! [`Actor::read_scope`]; no handler decides access on its own. The matrix below is the one
+//! [`Actor::catalogue_scope`]; no handler decides access on its own. The matrix below is the one
 //! source of truth; `docs/permissions.md` is generated from it and a test keeps them equal.
 
 use std::fmt;

@@ -30,7 +30,7 @@ pub enum BenchWhat {
         /// JSON Lines: {"id", "abstract", …} per document.
         #[arg(long)]
         corpus: PathBuf,
-        /// JSON Lines: {"qid", "task", "text", "relevant": [ids]} per query.
+        /// JSON Lines: `{"qid", "task", "text", "relevant": [ids]}` per query.
         #[arg(long)]
         queries: PathBuf,
         #[arg(long, value_enum, default_value = "lexical")]

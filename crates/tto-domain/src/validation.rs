@@ -2,7 +2,7 @@
 //!
 //! A use case collects every problem of an input at once, so a form can show all of them
 //! next to their fields. A [`Violation`] carries a stable code (for message catalogues and
-//! API clients) and the numbers needed to explain it; the English [`Display`] text is a
+//! API clients) and the numbers needed to explain it; the English `Display` text is a
 //! fallback, the web layer localises by code.
 
 use std::fmt;

@@ -119,7 +119,7 @@ impl Analyzer {
     /// index stores; the query side asks for words and sub-words separately, with different
     /// weights, so a word that jieba cuts differently in a query and in a document still
     /// matches in part. Single characters are not terms: they only re-score the best
-    /// candidates (see [`char_bag`]).
+    /// candidates (see `char_bag`).
     pub fn for_each_index_token(&self, text: &str, mut emit: impl FnMut(&str, usize, usize)) {
         let mut gram = String::new();
         self.for_each_term(text, |term, from, to| {

@@ -2,7 +2,7 @@
 //!
 //! Authentication: `Authorization: Bearer tto_…` (personal access token), or the browser
 //! session cookie plus an `X-CSRF-Token` header on writes. Errors use one envelope
-//! ([`crate::error::ErrorBody`]). Money is a decimal string in yuan; shares are decimal
+//! (`crate::error::ErrorBody`). Money is a decimal string in yuan; shares are decimal
 //! strings in percent. Lists page with an opaque `cursor`.
 
 pub(crate) mod achievements;
