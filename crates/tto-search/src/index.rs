@@ -473,14 +473,19 @@ impl Default for MeaningParams {
 
 /// The text a document's vector is computed from.
 fn passage_text(doc: &SearchDoc) -> String {
-    let mut text = doc.title.clone();
-    for part in doc.keywords.iter().chain(std::iter::once(&doc.body)) {
-        if !part.is_empty() {
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            text.push_str(part);
+    joined(
+        std::iter::once(doc.title.as_str()).chain(doc.keywords.iter().map(String::as_str)).chain([doc.body.as_str()]),
+    )
+}
+
+/// The non-empty parts, separated by a space: a document's text fields as one text.
+fn joined<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut text = String::new();
+    for part in parts.into_iter().filter(|p| !p.is_empty()) {
+        if !text.is_empty() {
+            text.push(' ');
         }
+        text.push_str(part);
     }
     text
 }
@@ -1172,21 +1177,11 @@ impl SearchIndex {
         let mut mentioning: Vec<(DocAddress, Reading, Option<String>)> = Vec::new();
         for (_, addr) in candidates {
             let doc: TantivyDocument = searcher.doc(*addr)?;
-            let mut text = String::new();
-            for field in Field::ALL {
-                for value in doc.get_all(self.fields.text(field)) {
-                    if let Some(part) = value.as_str() {
-                        if !text.is_empty() {
-                            text.push(' ');
-                        }
-                        text.push_str(part);
-                    }
-                }
-            }
-            let text = text.to_lowercase();
+            let parts = Field::ALL.iter().flat_map(|f| doc.get_all(self.fields.text(*f))).filter_map(|v| v.as_str());
+            let text = joined(parts).to_lowercase();
             if text.contains(phrase) {
                 let discipline = doc.get_first(self.fields.discipline).and_then(|v| v.as_str()).map(str::to_string);
-                mentioning.push((*addr, Reading::new(&self.analyzer, &text), discipline));
+                mentioning.push((*addr, Reading::of_lowercase(&self.analyzer, text), discipline));
             }
         }
         let shares = discipline_shares(mentioning.iter().map(|(_, _, d)| d.as_deref()));

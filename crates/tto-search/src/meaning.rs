@@ -9,8 +9,8 @@
 //! scores and the normalisation map), and a directory of tensors, each f32 or 4-bit blocks
 //! ("Q4_0": a half-precision scale and 32 four-bit values, `(q − 8) · scale`). The encoder
 //! layers' 4-bit matrices are expanded once, when the model is loaded, to f32 (85 MB) and
-//! to 16-bit integers (43 MB); the
-//! word embeddings (250,037 rows) stay 4-bit and a row is expanded when a token needs it.
+//! to 16-bit integers (43 MB); the word embeddings (250,037 rows) stay 4-bit and a row is
+//! expanded when a token needs it.
 //!
 //! **Tokens.** The text is prefixed with `query: ` or `passage: ` (as the model was
 //! trained), normalised character by character, spaces become "▁" with one in front, and
@@ -23,8 +23,9 @@
 //! sentence vector is the mean of the last layer's token vectors, scaled to length 1, so
 //! the dot product of two vectors is their cosine. A query is read to its first
 //! [`DEFAULT_QUERY_TOKENS`] tokens ([`Embedder::with_query_tokens`]); its dense layers
-//! multiply 16-bit integers on one thread (AVX-512 VNNI or AVX2 where the CPU has it), those of a document
-//! are f32 matrix products (see `Linear`); attention goes through `ndarray`.
+//! multiply 16-bit integers on one thread (AVX-512 VNNI or AVX2 where the CPU has it),
+//! those of a document are f32 matrix products (see `Linear`); attention goes through
+//! `ndarray`.
 
 use std::collections::HashMap;
 use std::io::Read;

@@ -37,7 +37,7 @@ const L2: f32 = 1e-3;
 /// A phrase is at least this many characters, and a query of one phrase is a topic up to
 /// this many (a keyword, not a sentence).
 const MIN_PHRASE_CHARS: usize = 2;
-pub(crate) const MAX_TOPIC_CHARS: usize = 16;
+const MAX_TOPIC_CHARS: usize = 16;
 
 /// A record of a catalogue: its keywords, its text and its discipline.
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +69,11 @@ pub(crate) struct Reading {
 
 impl Reading {
     pub(crate) fn new(analyzer: &Analyzer, text: &str) -> Reading {
-        let text = text.to_lowercase();
+        Reading::of_lowercase(analyzer, text.to_lowercase())
+    }
+
+    /// [`Reading::new`] of a text the caller has lower-cased already.
+    pub(crate) fn of_lowercase(analyzer: &Analyzer, text: String) -> Reading {
         let mut counts: HashMap<String, u32> = HashMap::new();
         analyzer.for_each_token(&text, |t| {
             if t.term.chars().nth(1).is_some() {
