@@ -392,18 +392,28 @@ struct SegmentCache {
     vectors: Option<SegmentVectors>,
 }
 
-/// The sentence vectors of one segment's documents, `dim` values each, in document order
-/// (zeros for a document without one: its cosine with any query is 0).
+/// The sentence vectors of one segment's documents, in document order, each as `dim` 8-bit
+/// values and a scale (its largest magnitude is 127 times the scale; a document without a
+/// vector has scale 0, so its cosine with any query is 0). A query reads every vector of
+/// the index: 8 bits a value read a quarter of the memory f32 did, which was what a scan
+/// cost; a cosine moves by about 0.001.
 struct SegmentVectors {
     dim: usize,
-    values: Vec<f32>,
+    values: Vec<i8>,
+    scales: Vec<f32>,
 }
+
+/// Largest magnitude of a quantised vector value.
+const VECTOR_MAX: f32 = 127.0;
 
 impl SegmentVectors {
     fn read(reader: &tantivy::SegmentReader, dim: usize) -> Result<SegmentVectors, SearchError> {
-        let mut values = vec![0.0f32; reader.max_doc() as usize * dim];
+        let docs = reader.max_doc() as usize;
+        let mut values = vec![0i8; docs * dim];
+        let mut scales = vec![0.0f32; docs];
         if let Some(column) = reader.fast_fields().bytes("vector")? {
             let mut buf = Vec::new();
+            let mut vector = Vec::with_capacity(dim);
             for doc in 0..reader.max_doc() {
                 let Some(ord) = column.term_ords(doc).next() else { continue };
                 buf.clear();
@@ -411,30 +421,39 @@ impl SegmentVectors {
                 if buf.len() != dim * 4 {
                     continue;
                 }
-                let row = &mut values[doc as usize * dim..(doc as usize + 1) * dim];
-                for (v, x) in row.iter_mut().zip(vector_values(&buf)) {
-                    *v = x;
+                vector.clear();
+                vector.extend(vector_values(&buf));
+                let largest = vector.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                if !(largest > 0.0 && largest.is_finite()) {
+                    continue;
+                }
+                let doc = doc as usize;
+                scales[doc] = largest / VECTOR_MAX;
+                let inv = VECTOR_MAX / largest;
+                for (q, v) in values[doc * dim..(doc + 1) * dim].iter_mut().zip(&vector) {
+                    *q = (v * inv).round() as i8;
                 }
             }
         }
-        Ok(SegmentVectors { dim, values })
+        Ok(SegmentVectors { dim, values, scales })
     }
 
     /// The cosine of every document of the segment with `query` (a unit vector).
     fn cosines(&self, query: &[f32]) -> Vec<f32> {
         self.values
             .chunks_exact(self.dim)
-            .map(|row| {
+            .zip(&self.scales)
+            .map(|(row, scale)| {
                 // Eight independent sums, which the compiler turns into SIMD.
                 let mut acc = [0.0f32; 8];
                 let (rows, queries) = (row.chunks_exact(8), query.chunks_exact(8));
-                let tail: f32 = rows.remainder().iter().zip(queries.remainder()).map(|(r, q)| r * q).sum();
+                let tail: f32 = rows.remainder().iter().zip(queries.remainder()).map(|(r, q)| f32::from(*r) * q).sum();
                 for (r, q) in rows.zip(queries) {
                     for j in 0..8 {
-                        acc[j] += r[j] * q[j];
+                        acc[j] += f32::from(r[j]) * q[j];
                     }
                 }
-                acc.iter().sum::<f32>() + tail
+                (acc.iter().sum::<f32>() + tail) * scale
             })
             .collect()
     }
@@ -1605,22 +1624,23 @@ mod tests {
         }
     }
 
+    const MEANING_TEXTS: [(&str, &str); 8] = [
+        ("m1", "飞行器大角度机动时姿态控制器的设计，飞行器姿态稳定。"),
+        ("m2", "机动飞行器的姿态控制器与姿态跟踪。"),
+        ("m3", "导弹机动突防，飞行器姿态控制器的鲁棒性。"),
+        // The target: about the same thing, without the query's word.
+        ("t", "飞行器姿态控制器的设计与姿态跟踪。"),
+        ("x1", "土壤重金属污染的修复技术。"),
+        ("x2", "水稻产量与施肥量的关系。"),
+        ("x3", "高血压患者的药物治疗。"),
+        ("x4", "混凝土强度的试验研究。"),
+    ];
+
     fn meaning_sample() -> SearchIndex {
         let index = SearchIndex::in_memory(Analyzer::new(AnalyzerSettings::default()))
             .unwrap()
             .with_meaning(Arc::new(TopicEncoder), MeaningParams { weight: 0.5, depth: 4, ..MeaningParams::default() });
-        let texts = [
-            ("m1", "飞行器大角度机动时姿态控制器的设计，飞行器姿态稳定。"),
-            ("m2", "机动飞行器的姿态控制器与姿态跟踪。"),
-            ("m3", "导弹机动突防，飞行器姿态控制器的鲁棒性。"),
-            // The target: about the same thing, without the query's word.
-            ("t", "飞行器姿态控制器的设计与姿态跟踪。"),
-            ("x1", "土壤重金属污染的修复技术。"),
-            ("x2", "水稻产量与施肥量的关系。"),
-            ("x3", "高血压患者的药物治疗。"),
-            ("x4", "混凝土强度的试验研究。"),
-        ];
-        for (id, body) in texts {
+        for (id, body) in MEANING_TEXTS {
             index.add(&doc(id, "achievement", "", &[], body)).unwrap();
         }
         index.commit().unwrap();
@@ -1630,6 +1650,26 @@ mod tests {
     fn hybrid(index: &SearchIndex, req: SearchRequest<'_>) -> Vec<String> {
         let hits = index.search(&SearchRequest { ranking: Ranking::Hybrid, ..req }).unwrap();
         hits.into_iter().map(|h| h.id).collect()
+    }
+
+    #[test]
+    fn stored_vectors_give_the_cosine_to_about_a_thousandth() {
+        let index = meaning_sample();
+        let searcher = index.reader.searcher();
+        let segments = index.segment_caches(&searcher).unwrap();
+        let query = TopicEncoder.embed("飞行器的姿态", Role::Query);
+        let mut seen = 0;
+        for segment in &segments {
+            let cosines = segment.vectors.as_ref().unwrap().cosines(&query);
+            for (doc, cosine) in cosines.iter().enumerate() {
+                let id = segment.ids.get(doc as tantivy::DocId).unwrap();
+                let body = MEANING_TEXTS.iter().find(|(i, _)| *i == id).unwrap().1;
+                let exact: f32 = TopicEncoder.embed(body, Role::Passage).iter().zip(&query).map(|(a, b)| a * b).sum();
+                assert!((cosine - exact).abs() < 2e-3, "{id}: {cosine} for {exact}");
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, MEANING_TEXTS.len());
     }
 
     #[test]
