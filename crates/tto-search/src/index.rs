@@ -395,8 +395,8 @@ struct SegmentCache {
 /// The sentence vectors of one segment's documents, in document order, each as `dim` 8-bit
 /// values and a scale (its largest magnitude is 127 times the scale; a document without a
 /// vector has scale 0, so its cosine with any query is 0). A query reads every vector of
-/// the index: 8 bits a value read a quarter of the memory f32 did, which was what a scan
-/// cost; a cosine moves by about 0.001.
+/// the index and the scan is bound by memory: at 8 bits a value it reads a quarter of what
+/// f32 took, and a cosine moves by about 0.001.
 struct SegmentVectors {
     dim: usize,
     values: Vec<i8>,

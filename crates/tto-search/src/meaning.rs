@@ -23,9 +23,9 @@
 //! sentence vector is the mean of the last layer's token vectors, scaled to length 1, so
 //! the dot product of two vectors is their cosine. A query is read to its first
 //! [`DEFAULT_QUERY_TOKENS`] tokens ([`Embedder::with_query_tokens`]); its dense layers
-//! multiply 16-bit integers on two threads (AVX-512 VNNI or AVX2 where the CPU has it),
-//! those of a document are f32 matrix products (see `Linear`); attention goes through
-//! `ndarray`.
+//! multiply 16-bit integers on two threads where there are two cores (AVX-512 VNNI or
+//! AVX2 where the CPU has it), those of a document are f32 matrix products (see
+//! `Linear`); attention goes through `ndarray`.
 
 use std::collections::HashMap;
 use std::io::Read;
