@@ -440,22 +440,7 @@ impl SegmentVectors {
 
     /// The cosine of every document of the segment with `query` (a unit vector).
     fn cosines(&self, query: &[f32]) -> Vec<f32> {
-        self.values
-            .chunks_exact(self.dim)
-            .zip(&self.scales)
-            .map(|(row, scale)| {
-                // Eight independent sums, which the compiler turns into SIMD.
-                let mut acc = [0.0f32; 8];
-                let (rows, queries) = (row.chunks_exact(8), query.chunks_exact(8));
-                let tail: f32 = rows.remainder().iter().zip(queries.remainder()).map(|(r, q)| f32::from(*r) * q).sum();
-                for (r, q) in rows.zip(queries) {
-                    for j in 0..8 {
-                        acc[j] += f32::from(r[j]) * q[j];
-                    }
-                }
-                (acc.iter().sum::<f32>() + tail) * scale
-            })
-            .collect()
+        crate::meaning::scaled_dots(&self.values, self.dim, &self.scales, query)
     }
 }
 
