@@ -141,27 +141,34 @@ fn scaled_dots_avx2(values: &[i8], dim: usize, scales: &[f32], query: &[f32]) ->
     scaled_dots_portable(values, dim, scales, query)
 }
 
+/// Plain `for` loops, not iterator adapters: `collect` or `sum` would call a generic
+/// `fold` that the compiler builds once, without the wider registers of its caller.
 #[inline(always)]
 fn scaled_dots_portable(values: &[i8], dim: usize, scales: &[f32], query: &[f32]) -> Vec<f32> {
     const SUMS: usize = 16;
+    let mut out = vec![0.0f32; scales.len()];
     if dim == 0 {
-        return vec![0.0; scales.len()];
+        return out;
     }
-    values
-        .chunks_exact(dim)
-        .zip(scales)
-        .map(|(row, scale)| {
-            let mut acc = [0.0f32; SUMS];
-            let (rows, queries) = (row.as_chunks::<SUMS>(), query.as_chunks::<SUMS>());
-            let tail: f32 = rows.1.iter().zip(queries.1).map(|(r, q)| f32::from(*r) * q).sum();
-            for (r, q) in rows.0.iter().zip(queries.0) {
-                for j in 0..SUMS {
-                    acc[j] += f32::from(r[j]) * q[j];
-                }
+    let queries = query.as_chunks::<SUMS>();
+    for ((o, row), scale) in out.iter_mut().zip(values.chunks_exact(dim)).zip(scales) {
+        let rows = row.as_chunks::<SUMS>();
+        let mut acc = [0.0f32; SUMS];
+        for (r, q) in rows.0.iter().zip(queries.0) {
+            for j in 0..SUMS {
+                acc[j] += f32::from(r[j]) * q[j];
             }
-            (acc.iter().sum::<f32>() + tail) * scale
-        })
-        .collect()
+        }
+        let mut sum = 0.0f32;
+        for a in acc {
+            sum += a;
+        }
+        for (r, q) in rows.1.iter().zip(queries.1) {
+            sum += f32::from(*r) * q;
+        }
+        *o = sum * scale;
+    }
+    out
 }
 
 /// Tokens of a query the encoder reads by default (see [`Embedder::with_query_tokens`]).
@@ -1073,13 +1080,18 @@ fn gelu_values(values: &mut [f32]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 fn gelu_values_avx512(values: &mut [f32]) {
-    values.iter_mut().for_each(|v| *v = gelu(*v));
+    // A `for` loop: `for_each` would call a `fold` built without AVX-512.
+    for v in values {
+        *v = gelu(*v);
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn gelu_values_avx2(values: &mut [f32]) {
-    values.iter_mut().for_each(|v| *v = gelu(*v));
+    for v in values {
+        *v = gelu(*v);
+    }
 }
 
 /// GELU with the exact error function, as BERT computes it.
