@@ -266,14 +266,14 @@ const X_MAX: f32 = 511.0;
 /// multiply-add broadcasts.
 struct Tokens {
     tiles: Vec<Tile>,
-    /// Per token: the activation a rounded value of 1 stands for.
-    scale: Vec<f32>,
 }
 
 struct Tile {
     first: usize,
     len: usize,
     pairs: Vec<i32>,
+    /// Per token: the activation a rounded value of 1 stands for.
+    scale: Vec<f32>,
 }
 
 impl Tokens {
@@ -285,11 +285,10 @@ impl Tokens {
         let mut first = 0;
         for len in [8, 4, 2, 1] {
             while rows - first >= len {
-                tiles.push(Tile { first, len, pairs: vec![0; pairs * len] });
+                tiles.push(Tile { first, len, pairs: vec![0; pairs * len], scale: Vec::with_capacity(len) });
                 first += len;
             }
         }
-        let mut scale = Vec::with_capacity(rows);
         let mut row_values = xs.chunks_exact(inp);
         // A row rounded, then paired, in loops the compiler vectorises; then put in its tile.
         let (mut rounded, mut packed) = (vec![0i32; inp], vec![0i32; pairs]);
@@ -308,14 +307,14 @@ impl Tokens {
                 for (dst, p) in tile.pairs.iter_mut().skip(i).step_by(tile.len).zip(&packed) {
                     *dst = *p;
                 }
-                scale.push(s);
+                tile.scale.push(s);
             }
         }
-        Tokens { tiles, scale }
+        Tokens { tiles }
     }
 
     fn rows(&self) -> usize {
-        self.scale.len()
+        self.tiles.iter().map(|t| t.len).sum()
     }
 }
 
@@ -457,23 +456,23 @@ impl Linear {
     /// the portable loop; all three give the same numbers.
     fn products(&self, tokens: &Tokens, panels: Range<usize>, y: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512bw") && std::arch::is_x86_feature_detected!("avx512vnni") {
-            // SAFETY: `products_avx512` needs only AVX-512 BW and VNNI, which the CPU was
-            // just found to have.
-            #[allow(unsafe_code)]
-            unsafe {
-                self.products_avx512(tokens, panels, y)
+        {
+            use std::arch::is_x86_feature_detected as has;
+            let kernel = if has!("avx512bw") && has!("avx512vnni") && has!("avx2") {
+                Some(Kernel::Avx512)
+            } else if has!("avx2") {
+                Some(Kernel::Avx2)
+            } else {
+                None
             };
-            return;
-        }
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: `products_avx2` needs only AVX2, which the CPU was just found to have.
-            #[allow(unsafe_code)]
-            unsafe {
-                self.products_avx2(tokens, panels, y)
-            };
-            return;
+            if let Some(kernel) = kernel {
+                // SAFETY: the CPU was just found to have what `kernel` needs.
+                #[allow(unsafe_code)]
+                unsafe {
+                    self.products_simd(tokens, panels, y, kernel)
+                };
+                return;
+            }
         }
         self.products_portable(tokens, panels, y);
     }
@@ -496,66 +495,73 @@ impl Linear {
                             acc = acc.wrapping_add(i32::from(wk[2 * j]) * x0 + i32::from(wk[2 * j + 1]) * x1);
                         }
                         let (ws, b) = (self.w_scale[p][j], self.b_padded[p][j]);
-                        y[t * width + col + j] = acc as f32 * ws * tokens.scale[t] + b;
+                        y[t * width + col + j] = acc as f32 * ws * tile.scale[i] + b;
                     }
                 }
             }
         }
     }
 
-    /// [`Linear::products`] with `vpdpwssd` (a token's two inputs broadcast, times the
-    /// sixteen outputs' two weights, added to the sixteen sums, in one instruction), a
-    /// tile of up to eight tokens per load of weights.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512bw,avx512vnni")]
-    fn products_avx512(&self, tokens: &Tokens, panels: Range<usize>, y: &mut [f32]) {
-        let width = panels.len() * PANEL;
-        let mut w = vec![0i16; self.inp * PANEL];
-        for p in panels.clone() {
-            expand_panel_avx2(self, p, &mut w);
-            let w = w.as_chunks::<{ 2 * PANEL }>().0;
-            let at = |t: usize| t * width + (p - panels.start) * PANEL;
-            let (ws, b) = (&self.w_scale[p], &self.b_padded[p]);
-            for tile in &tokens.tiles {
-                let scale = &tokens.scale[tile.first..tile.first + tile.len];
-                let y = &mut y[at(tile.first)..];
-                match tile.len {
-                    8 => tile_avx512::<8>(w, &tile.pairs, ws, b, scale, y, width),
-                    4 => tile_avx512::<4>(w, &tile.pairs, ws, b, scale, y, width),
-                    2 => tile_avx512::<2>(w, &tile.pairs, ws, b, scale, y, width),
-                    _ => tile_avx512::<1>(w, &tile.pairs, ws, b, scale, y, width),
-                }
-            }
-        }
-    }
-
-    /// [`Linear::products`] with `vpmaddwd` (sixteen 16-bit products summed in pairs per
-    /// instruction): a panel as two registers of eight outputs, four tokens at a time.
+    /// [`Linear::products`] with SIMD multiply-adds: a tile of up to eight tokens per load
+    /// of a panel's weights, multiplied by `kernel`'s instructions.
+    ///
+    /// # Safety
+    /// The CPU has AVX2, and AVX-512 BW and VNNI if `kernel` is [`Kernel::Avx512`].
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn products_avx2(&self, tokens: &Tokens, panels: Range<usize>, y: &mut [f32]) {
+    #[allow(unsafe_code)]
+    unsafe fn products_simd(&self, tokens: &Tokens, panels: Range<usize>, y: &mut [f32], kernel: Kernel) {
         let width = panels.len() * PANEL;
         let mut w = vec![0i16; self.inp * PANEL];
         for p in panels.clone() {
             expand_panel_avx2(self, p, &mut w);
-            let w = w.as_chunks::<{ 2 * PANEL }>().0;
-            let at = |t: usize| t * width + (p - panels.start) * PANEL;
-            let (ws, b) = (&self.w_scale[p], &self.b_padded[p]);
+            let panel = Panel { w: w.as_chunks::<{ 2 * PANEL }>().0, ws: &self.w_scale[p], b: &self.b_padded[p] };
             for tile in &tokens.tiles {
-                let scale = &tokens.scale[tile.first..tile.first + tile.len];
-                let y = &mut y[at(tile.first)..];
-                match tile.len {
-                    8 => {
-                        tile_avx2::<8, 0, 4>(w, &tile.pairs, ws, b, scale, y, width);
-                        tile_avx2::<8, 4, 4>(w, &tile.pairs, ws, b, scale, y, width);
-                    }
-                    4 => tile_avx2::<4, 0, 4>(w, &tile.pairs, ws, b, scale, y, width),
-                    2 => tile_avx2::<2, 0, 2>(w, &tile.pairs, ws, b, scale, y, width),
-                    _ => tile_avx2::<1, 0, 1>(w, &tile.pairs, ws, b, scale, y, width),
+                let y = &mut y[tile.first * width + (p - panels.start) * PANEL..];
+                match kernel {
+                    // SAFETY: the caller vouches for AVX-512 BW and VNNI with this kernel.
+                    #[allow(unsafe_code)]
+                    Kernel::Avx512 => unsafe {
+                        match tile.len {
+                            8 => tile_avx512::<8>(&panel, tile, y, width),
+                            4 => tile_avx512::<4>(&panel, tile, y, width),
+                            2 => tile_avx512::<2>(&panel, tile, y, width),
+                            _ => tile_avx512::<1>(&panel, tile, y, width),
+                        }
+                    },
+                    Kernel::Avx2 => match tile.len {
+                        8 => {
+                            tile_avx2::<8, 0, 4>(&panel, tile, y, width);
+                            tile_avx2::<8, 4, 4>(&panel, tile, y, width);
+                        }
+                        4 => tile_avx2::<4, 0, 4>(&panel, tile, y, width),
+                        2 => tile_avx2::<2, 0, 2>(&panel, tile, y, width),
+                        _ => tile_avx2::<1, 0, 1>(&panel, tile, y, width),
+                    },
                 }
             }
         }
     }
+}
+
+/// A panel's weights expanded to 16-bit integers (pair by pair of inputs, the sixteen
+/// outputs' two weights), its outputs' scales and biases.
+struct Panel<'a> {
+    w: &'a [[i16; 2 * PANEL]],
+    ws: &'a [f32; PANEL],
+    b: &'a [f32; PANEL],
+}
+
+/// The instructions that multiply a tile of tokens by a panel of weights.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kernel {
+    /// `vpdpwssd`: a token's two inputs broadcast, times the sixteen outputs' two weights,
+    /// added to the sixteen sums, in one instruction; eight tokens per load of weights.
+    Avx512,
+    /// `vpmaddwd` and `vpaddd`: a panel as two registers of eight outputs, four tokens at a
+    /// time.
+    Avx2,
 }
 
 /// What is done with a dense layer's outputs before they are put together.
@@ -694,22 +700,13 @@ fn expand_panel_avx2(linear: &Linear, p: usize, out: &mut [i16]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512bw,avx512vnni")]
 #[inline]
-#[allow(clippy::too_many_arguments)]
-fn tile_avx512<const T: usize>(
-    w: &[[i16; 2 * PANEL]],
-    pairs: &[i32],
-    ws: &[f32; PANEL],
-    b: &[f32; PANEL],
-    scale: &[f32],
-    y: &mut [f32],
-    width: usize,
-) {
+fn tile_avx512<const T: usize>(panel: &Panel<'_>, tile: &Tile, y: &mut [f32], width: usize) {
     use std::arch::x86_64::{
         _mm512_add_ps, _mm512_cvtepi32_ps, _mm512_dpwssd_epi32, _mm512_loadu_ps, _mm512_loadu_si512, _mm512_mul_ps,
         _mm512_set1_epi32, _mm512_set1_ps, _mm512_setzero_si512, _mm512_storeu_ps,
     };
     let mut acc = [_mm512_setzero_si512(); T];
-    for (wk, xk) in w.iter().zip(pairs.as_chunks::<T>().0) {
+    for (wk, xk) in panel.w.iter().zip(tile.pairs.as_chunks::<T>().0) {
         // SAFETY: `wk` is 64 readable bytes; the load needs no alignment.
         #[allow(unsafe_code)]
         let wv = unsafe { _mm512_loadu_si512(wk.as_ptr().cast()) };
@@ -717,10 +714,10 @@ fn tile_avx512<const T: usize>(
             *a = _mm512_dpwssd_epi32(*a, wv, _mm512_set1_epi32(x));
         }
     }
-    // SAFETY: `ws` and `b` are 16 readable f32; the loads need no alignment.
+    // SAFETY: `panel.ws` and `panel.b` are 16 readable f32; the loads need no alignment.
     #[allow(unsafe_code)]
-    let (ws, b) = unsafe { (_mm512_loadu_ps(ws.as_ptr()), _mm512_loadu_ps(b.as_ptr())) };
-    for (i, (a, &s)) in acc.into_iter().zip(scale).enumerate() {
+    let (ws, b) = unsafe { (_mm512_loadu_ps(panel.ws.as_ptr()), _mm512_loadu_ps(panel.b.as_ptr())) };
+    for (i, (a, &s)) in acc.into_iter().zip(&tile.scale).enumerate() {
         let v = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a), ws), _mm512_set1_ps(s)), b);
         let dst = &mut y[i * width..i * width + PANEL];
         // SAFETY: `dst` is 16 writable f32; the store needs no alignment.
@@ -736,13 +733,9 @@ fn tile_avx512<const T: usize>(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-#[allow(clippy::too_many_arguments)]
 fn tile_avx2<const T: usize, const LO: usize, const N: usize>(
-    w: &[[i16; 2 * PANEL]],
-    pairs: &[i32],
-    ws: &[f32; PANEL],
-    b: &[f32; PANEL],
-    scale: &[f32],
+    panel: &Panel<'_>,
+    tile: &Tile,
     y: &mut [f32],
     width: usize,
 ) {
@@ -751,7 +744,7 @@ fn tile_avx2<const T: usize, const LO: usize, const N: usize>(
         _mm256_mul_ps, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setzero_si256, _mm256_storeu_ps,
     };
     let mut acc = [[_mm256_setzero_si256(); 2]; N];
-    for (wk, xk) in w.iter().zip(pairs.as_chunks::<T>().0) {
+    for (wk, xk) in panel.w.iter().zip(tile.pairs.as_chunks::<T>().0) {
         // SAFETY: `wk` is 64 readable bytes; the loads need no alignment.
         #[allow(unsafe_code)]
         let (w0, w1) =
@@ -762,15 +755,16 @@ fn tile_avx2<const T: usize, const LO: usize, const N: usize>(
             a[1] = _mm256_add_epi32(a[1], _mm256_madd_epi16(w1, xv));
         }
     }
-    for (i, (a, &s)) in acc.into_iter().zip(&scale[LO..]).enumerate() {
+    for (i, (a, &s)) in acc.into_iter().zip(&tile.scale[LO..]).enumerate() {
         let row = &mut y[(LO + i) * width..(LO + i) * width + PANEL];
         for (h, a) in a.into_iter().enumerate() {
             let dst = &mut row[h * 8..h * 8 + 8];
-            // SAFETY: `ws[h · 8..]` and `b[h · 8..]` are 8 readable f32 and `dst` 8
+            // SAFETY: `panel.ws[h · 8..]` and `panel.b[h · 8..]` are 8 readable f32 and `dst` 8
             // writable ones; no load or store needs alignment.
             #[allow(unsafe_code)]
             unsafe {
-                let (ws, b) = (_mm256_loadu_ps(ws.as_ptr().add(h * 8)), _mm256_loadu_ps(b.as_ptr().add(h * 8)));
+                let (ws, b) =
+                    (_mm256_loadu_ps(panel.ws.as_ptr().add(h * 8)), _mm256_loadu_ps(panel.b.as_ptr().add(h * 8)));
                 let v = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a), ws), _mm256_set1_ps(s)), b);
                 _mm256_storeu_ps(dst.as_mut_ptr(), v);
             }
@@ -1487,7 +1481,7 @@ mod tests {
                         // SAFETY: the CPU has AVX2.
                         #[allow(unsafe_code)]
                         unsafe {
-                            linear.products_avx2(&tokens, 0..panels, &mut avx2)
+                            linear.products_simd(&tokens, 0..panels, &mut avx2, Kernel::Avx2)
                         };
                         assert_eq!(avx2, plain, "AVX2: {inp} inputs, {out} outputs, {rows} tokens");
                     }
