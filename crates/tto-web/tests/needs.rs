@@ -287,6 +287,8 @@ on_every_backend!(pages_list_form_detail_and_import, |t| {
     let form = t.get("/needs/new", &auth).await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.text().contains("name=\"_csrf\""));
+    // A need's title is labelled as a need's, not as an achievement's.
+    assert!(form.text().contains("需求名称") && !form.text().contains("成果名称"));
     let fields = [
         ("title", "锂电池回收工艺"),
         ("description", "寻求退役动力电池梯次利用与材料回收技术"),

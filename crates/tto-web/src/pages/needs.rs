@@ -205,7 +205,7 @@ pub async fn export(State(state): State<AppState>, ctx: Ctx, Query(pairs): Query
         .collect();
     let headers: Vec<String> = [
         "needs.number",
-        "field.title",
+        "needs.field_title",
         "needs.enterprise",
         "field.chains",
         "needs.budget_min",
